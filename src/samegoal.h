@@ -1,0 +1,53 @@
+/*-------------------------------------------------------------------------
+ *
+ * samegoal.h
+ *	  Declarations shared by the samegoal_transfer C modules.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SAMEGOAL_H
+#define SAMEGOAL_H
+
+#include "fmgr.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+
+/* SQLSTATEs of the contract */
+#define ERRCODE_SG_SENDER_DISABLED		MAKE_SQLSTATE('S','G','0','0','1')
+#define ERRCODE_SG_RECEIVER_DISABLED	MAKE_SQLSTATE('S','G','0','0','2')
+#define ERRCODE_SG_NO_SUCH_DISTRICT		MAKE_SQLSTATE('S','G','0','0','3')
+#define ERRCODE_SG_NO_SUCH_STUDENT		MAKE_SQLSTATE('S','G','0','0','4')
+#define ERRCODE_SG_NO_SUCH_USER			MAKE_SQLSTATE('S','G','0','0','5')
+#define ERRCODE_SG_DOCUMENT_NOT_FOUND	MAKE_SQLSTATE('S','G','0','0','6')
+#define ERRCODE_SG_MIXED_STUDENTS		MAKE_SQLSTATE('S','G','0','0','7')
+#define ERRCODE_SG_DOCUMENT_LIVE		MAKE_SQLSTATE('S','G','0','0','8')
+#define ERRCODE_SG_SAME_DISTRICT		MAKE_SQLSTATE('S','G','0','0','9')
+#define ERRCODE_SG_OTHER_STATE			MAKE_SQLSTATE('S','G','0','1','0')
+
+/*
+ * State saved while a function runs its SPI work as the owner of the extension's
+ * tables, with a fixed search_path.
+ */
+typedef struct SgOwnerScope
+{
+	Oid			saved_userid;
+	int			saved_sec_context;
+	int			guc_nestlevel;
+} SgOwnerScope;
+
+/* identity.c */
+extern void sg_define_identity_setting(void);
+extern int64 sg_acting_user_id(void);
+extern int64 sg_acting_district_id(void);
+
+/* samegoal.c */
+extern void sg_enter_owner_scope(SgOwnerScope *scope);
+extern void sg_leave_owner_scope(SgOwnerScope *scope);
+extern void sg_connect_spi(void);
+extern void sg_finish_spi(void);
+extern SPIPlanPtr sg_prepare_kept(const char *sql, int nargs, Oid *argtypes);
+extern int64 sg_require_acting_admin(void);
+extern ArrayType *sg_distinct_id_array(FunctionCallInfo fcinfo, int argno, int *count);
+extern char *sg_required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
+
+#endif							/* SAMEGOAL_H */

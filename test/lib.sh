@@ -1,0 +1,83 @@
+# Shared by test/run-tests and test/demo: install what is missing, build and install
+# the extension, and run a throwaway PostgreSQL cluster. Sourced, not run.
+
+PG_MAJOR=15
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+say() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+    else echo "need root (or sudo) to run: $*" >&2; return 1
+    fi
+}
+
+# Debian packages the build and the test suites need.
+ensure_packages() {
+    local wanted=(make gcc "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
+                  "postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
+                  "$@")
+    local missing=() pkg
+    for pkg in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' \
+            || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing ${missing[*]}"
+    as_root apt-get update -qq
+    # The server package starts a "main" cluster of its own; ours never uses it.
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
+PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null || echo "/usr/lib/postgresql/$PG_MAJOR/bin")
+
+build_and_install() {
+    say "building and installing samegoal_transfer"
+    make -C "$REPO_ROOT" -s clean >/dev/null
+    make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="-Werror ${SG_COPT:-}"
+    as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+}
+
+# initdb and postgres refuse to run as root: run them as the postgres OS user then.
+as_pg_owner() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_cluster DIR [PORT]: a new cluster in DIR, listening on DIR's Unix socket
+# and, when PORT is given, on 127.0.0.1:PORT. Exports PGHOST, PGPORT, PGUSER.
+start_cluster() {
+    local dir=$1 port=${2:-}
+    mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    chmod 700 "$dir"
+    as_pg_owner "$PG_BINDIR/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 \
+        --locale=C.UTF-8 --no-instructions >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log"; return 1; }
+    local listen="''"
+    [ -n "$port" ] && listen=127.0.0.1
+    export PGHOST=$dir PGPORT=${port:-5432} PGUSER=postgres
+    as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-c listen_addresses=$listen -p $PGPORT -k $dir -c fsync=off" start >/dev/null \
+        || { cat "$dir/server.log"; return 1; }
+    # Let the OS user running the scripts reach the socket.
+    chmod 755 "$dir"
+}
+
+stop_cluster() {
+    local dir=$1
+    [ -f "$dir/data/postmaster.pid" ] &&
+        as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+    return 0
+}
+
+# A free TCP port on 127.0.0.1, from 5433 up.
+free_port() {
+    local port
+    for port in $(seq 5433 5532); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+    done
+    return 1
+}
