@@ -72,6 +72,8 @@ CREATE TABLE samegoal.documents (
     transfer_id         bigint,
     source_document_id  bigint,
     UNIQUE (district_id, id),
+    -- lets the transfer record reference a copy together with its provenance
+    UNIQUE (district_id, id, transfer_id, source_document_id),
     FOREIGN KEY (district_id, student_id) REFERENCES samegoal.students (district_id, id),
     FOREIGN KEY (district_id, owner_id) REFERENCES samegoal.users (district_id, id),
     FOREIGN KEY (district_id, deleted_by) REFERENCES samegoal.users (district_id, id),
@@ -141,8 +143,9 @@ CREATE TABLE samegoal.transfer_documents (
     PRIMARY KEY (transfer_id, source_document_id),
     FOREIGN KEY (transfer_id, sending_district_id, receiving_district_id)
         REFERENCES samegoal.transfers (id, sending_district_id, receiving_district_id),
-    FOREIGN KEY (receiving_district_id, received_document_id)
-        REFERENCES samegoal.documents (district_id, id) ON DELETE SET NULL (received_document_id)
+    FOREIGN KEY (receiving_district_id, received_document_id, transfer_id, source_document_id)
+        REFERENCES samegoal.documents (district_id, id, transfer_id, source_document_id)
+        ON DELETE SET NULL (received_document_id)
 );
 CREATE INDEX transfer_documents_received_idx ON samegoal.transfer_documents (received_document_id);
 CREATE INDEX transfer_documents_source_idx ON samegoal.transfer_documents (source_document_id);
