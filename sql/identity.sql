@@ -10,7 +10,9 @@ SET samegoal.acting_identity = '1,1';
 SET samegoal.user_id = '1';
 \c - postgres
 
+SET client_min_messages = warning;
 CREATE EXTENSION samegoal_transfer CASCADE;
+RESET client_min_messages;
 \set ECHO none
 \i test/fixtures/districts.sql
 \i test/fixtures/roles.sql

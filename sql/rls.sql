@@ -1,6 +1,8 @@
 -- Row-level security and grants: each district sees and changes only its own rows.
 \set VERBOSITY terse
+SET client_min_messages = warning;
 CREATE EXTENSION samegoal_transfer CASCADE;
+RESET client_min_messages;
 \set ECHO none
 \i test/fixtures/districts.sql
 \i test/fixtures/roles.sql
