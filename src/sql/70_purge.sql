@@ -1,0 +1,98 @@
+-- Delete, restore and purge documents of the acting district.
+
+-- Lock the given documents of the acting district and check that the acting user
+-- may delete or restore them. Missing and other-district ids are one error (SG006).
+CREATE FUNCTION samegoal.sg_lock_own_documents(document_ids bigint[])
+RETURNS SETOF samegoal.documents
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor samegoal.users;
+    wanted bigint[];
+    doc samegoal.documents;
+BEGIN
+    SELECT u.* INTO actor FROM samegoal.users u
+     WHERE u.id = samegoal.sg_current_user_id() AND u.is_active;
+    IF actor.id IS NULL THEN
+        RAISE EXCEPTION 'not acting as a SameGoal user' USING ERRCODE = '42501',
+            HINT = 'Call samegoal.sg_act_as(domain, login) first, in the same transaction.';
+    END IF;
+    IF document_ids IS NULL OR cardinality(document_ids) = 0 THEN
+        RAISE EXCEPTION 'document_ids must not be NULL or empty' USING ERRCODE = '22023';
+    END IF;
+    IF array_position(document_ids, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'document_ids must not contain NULL' USING ERRCODE = '22023';
+    END IF;
+    wanted := ARRAY(SELECT DISTINCT unnest(document_ids) ORDER BY 1);
+
+    FOR doc IN
+        SELECT d.* FROM samegoal.documents d
+         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+         ORDER BY d.id
+           FOR UPDATE
+    LOOP
+        IF NOT actor.is_admin AND doc.owner_id <> actor.id THEN
+            RAISE EXCEPTION 'permission denied: only the owner of a document or an administrator may delete or restore it'
+                USING ERRCODE = '42501';
+        END IF;
+        RETURN NEXT doc;
+        wanted := array_remove(wanted, doc.id);
+    END LOOP;
+    IF cardinality(wanted) > 0 THEN
+        RAISE EXCEPTION 'document not found' USING ERRCODE = 'SG006',
+            DETAIL = 'No document with that id exists in this district.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_lock_own_documents(bigint[]) IS
+'Internal: lock documents of the acting district that the acting user may delete or restore';
+
+CREATE FUNCTION samegoal.sg_delete_documents(document_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed integer;
+BEGIN
+    UPDATE samegoal.documents d
+       SET deleted_at = now(), deleted_by = samegoal.sg_current_user_id()
+      FROM samegoal.sg_lock_own_documents(document_ids) locked
+     WHERE d.id = locked.id AND d.deleted_at IS NULL;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_delete_documents(bigint[]) IS
+'Delete documents of the acting district (the owner or an admin may); returns how many were live';
+
+CREATE FUNCTION samegoal.sg_restore_documents(document_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed integer;
+BEGIN
+    UPDATE samegoal.documents d
+       SET deleted_at = NULL, deleted_by = NULL
+      FROM samegoal.sg_lock_own_documents(document_ids) locked
+     WHERE d.id = locked.id AND d.deleted_at IS NOT NULL;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_restore_documents(bigint[]) IS
+'Restore deleted documents of the acting district (the owner or an admin may); returns how many were deleted';
+
+CREATE FUNCTION samegoal.sg_purge_documents(document_ids bigint[])
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'sg_purge_documents';
+
+COMMENT ON FUNCTION samegoal.sg_purge_documents(bigint[]) IS
+'Permanently remove deleted documents of the acting district and their files, leaving a tombstone each (admins only)';
