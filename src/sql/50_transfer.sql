@@ -90,15 +90,16 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'transfer_documents' AND TG_OP = 'UPDATE'
-       AND NEW.received_document_id IS NULL
-       AND (NEW.transfer_id, NEW.sending_district_id, NEW.receiving_district_id,
-            NEW.source_document_id)
-           IS NOT DISTINCT FROM
-           (OLD.transfer_id, OLD.sending_district_id, OLD.receiving_district_id,
-            OLD.source_document_id)
-    THEN
-        RETURN NEW;
+    IF TG_TABLE_NAME = 'transfer_documents' AND TG_OP = 'UPDATE' THEN
+        IF NEW.received_document_id IS NULL
+           AND (NEW.transfer_id, NEW.sending_district_id, NEW.receiving_district_id,
+                NEW.source_document_id)
+               IS NOT DISTINCT FROM
+               (OLD.transfer_id, OLD.sending_district_id, OLD.receiving_district_id,
+                OLD.source_document_id)
+        THEN
+            RETURN NEW;
+        END IF;
     END IF;
     RAISE EXCEPTION 'the transfer record cannot be changed or deleted'
         USING ERRCODE = '42501',
