@@ -162,7 +162,7 @@ find_district(const char *domain)
 					 "       lower(btrim($1, E' \\t\\r\\n'))",
 					 1, argtypes);
 	args[0] = CStringGetTextDatum(domain);
-	check_spi(SPI_execute_plan(plan, args, NULL, true, 1), SPI_OK_SELECT);
+	check_spi(SPI_execute_plan(plan, args, NULL, false, 1), SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return 0;
 	return result_int64(0, 1, &isnull);
@@ -348,7 +348,7 @@ find_receiving_owner(int64 district_id, const char *login)
 					 2, argtypes);
 	args[0] = Int64GetDatum(district_id);
 	args[1] = CStringGetTextDatum(login);
-	check_spi(SPI_execute_plan(plan, args, NULL, true, 1), SPI_OK_SELECT);
+	check_spi(SPI_execute_plan(plan, args, NULL, false, 1), SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_SG_NO_SUCH_USER),
@@ -399,7 +399,7 @@ find_live_copies(const TransferParties *parties, ArrayType *id_array,
 									   InvalidSnapshot, true, false, 0),
 				  SPI_OK_SELECT);
 		found = SPI_processed;
-		check_spi(SPI_execute_plan(plan, args, NULL, true, 0), SPI_OK_SELECT);
+		check_spi(SPI_execute_plan(plan, args, NULL, false, 0), SPI_OK_SELECT);
 		if (SPI_processed != found)
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -407,7 +407,7 @@ find_live_copies(const TransferParties *parties, ArrayType *id_array,
 					 errhint("Retry the transaction.")));
 	}
 	else
-		check_spi(SPI_execute_plan(plan, args, NULL, true, 0), SPI_OK_SELECT);
+		check_spi(SPI_execute_plan(plan, args, NULL, false, 0), SPI_OK_SELECT);
 
 	/* Both lists are sorted by source document id. */
 	for (int i = 0; i < count && (uint64) row < SPI_processed; i++)
