@@ -375,7 +375,6 @@ find_live_copies(const TransferParties *parties, ArrayType *id_array,
 	Oid			argtypes[3] = {INT8OID, INT8OID, INT8ARRAYOID};
 	Datum		args[3];
 	SPIPlanPtr	plan;
-	uint64		found;
 	int			row = 0;
 	int			existing = 0;
 
@@ -395,6 +394,8 @@ find_live_copies(const TransferParties *parties, ArrayType *id_array,
 
 	if (IsolationUsesXactSnapshot())
 	{
+		uint64		found;
+
 		check_spi(SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(),
 									   InvalidSnapshot, true, false, 0),
 				  SPI_OK_SELECT);
