@@ -56,9 +56,10 @@ typedef struct TransferParties
 	int64		receiving_owner_id;
 } TransferParties;
 
-/* One result row. */
+/* One result row; filled is false until the row is known. */
 typedef struct TransferResult
 {
+	bool		filled;
 	int64		transfer_id;
 	int64		source_document_id;
 	int64		received_document_id;
@@ -417,6 +418,7 @@ find_live_copies(const TransferParties *parties, ArrayType *id_array,
 
 		if (result_int64(row, 1, &isnull) != ids[i])
 			continue;
+		results[i].filled = true;
 		results[i].source_document_id = ids[i];
 		results[i].received_document_id = result_int64(row, 2, &isnull);
 		results[i].transfer_id = result_int64(row, 3, &isnull);
@@ -604,7 +606,7 @@ copy_missing(const TransferParties *parties, const int64 *ids, int count,
 
 	to_copy = palloc(sizeof(int64) * to_copy_count);
 	for (int i = 0; i < count; i++)
-		if (results[i].source_document_id == 0)
+		if (!results[i].filled)
 			to_copy[n++] = ids[i];
 	Assert(n == to_copy_count);
 
@@ -615,7 +617,9 @@ copy_missing(const TransferParties *parties, const int64 *ids, int count,
 	copy_ids = palloc(sizeof(int64) * to_copy_count);
 	for (int i = 0; i < to_copy_count; i++)
 	{
-		Assert(pairs[i].source_id == to_copy[i]);
+		if (pairs[i].source_id != to_copy[i])
+			elog(ERROR, "document " INT64_FORMAT " was copied instead of " INT64_FORMAT,
+				 pairs[i].source_id, to_copy[i]);
 		copy_ids[i] = pairs[i].copy_id;
 	}
 	sources = int64_array(to_copy, to_copy_count);
@@ -627,8 +631,9 @@ copy_missing(const TransferParties *parties, const int64 *ids, int count,
 	n = 0;
 	for (int i = 0; i < count; i++)
 	{
-		if (results[i].source_document_id != 0)
+		if (results[i].filled)
 			continue;
+		results[i].filled = true;
 		results[i].transfer_id = transfer_id;
 		results[i].source_document_id = ids[i];
 		results[i].received_document_id = copy_ids[n++];
@@ -686,10 +691,7 @@ transfer(FunctionCallInfo fcinfo, int *result_count)
 	return results;
 }
 
-/*
- * sg_transfer_documents(document_ids bigint[], receiving_domain text,
- * receiving_sis_student_id text, receiving_owner text): copy documents to another district
- */
+/* sg_transfer_documents(bigint[], text, text, text): copy documents to another district */
 PG_FUNCTION_INFO_V1(sg_transfer_documents);
 Datum
 sg_transfer_documents(PG_FUNCTION_ARGS)
