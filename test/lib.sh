@@ -59,7 +59,8 @@ start_cluster() {
     local listen="''"
     [ -n "$port" ] && listen=127.0.0.1
     export PGHOST=$dir PGPORT=${port:-5432} PGUSER=postgres
-    as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    # SG_SERVER_ENV: extra environment for the server, such as an LD_PRELOAD.
+    as_pg_owner env ${SG_SERVER_ENV:-} "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=$listen -p $PGPORT -k $dir -c fsync=off" start >/dev/null \
         || { cat "$dir/server.log"; return 1; }
     # Let the OS user running the scripts reach the socket.

@@ -9,7 +9,8 @@ GRANT EXECUTE ON FUNCTION
     samegoal.sg_set_transfer_coordinator(text, text, text),
     samegoal.sg_delete_documents(bigint[]),
     samegoal.sg_restore_documents(bigint[]),
-    samegoal.sg_purge_documents(bigint[])
+    samegoal.sg_purge_documents(bigint[]),
+    samegoal.sg_transfer_documents(bigint[], text, text, text)
 TO samegoal_app;
 
 -- pg_dump keeps the data of these tables and the state of their id sequences.

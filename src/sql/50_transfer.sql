@@ -1,0 +1,127 @@
+-- District-to-District Transfer: the function (src/transfer.c) and the triggers
+-- that keep every transfers row within the setting rules and the disclosure
+-- record intact.
+
+CREATE FUNCTION samegoal.sg_transfer_documents(
+    document_ids bigint[],
+    receiving_domain text,
+    receiving_sis_student_id text,
+    receiving_owner text)
+RETURNS TABLE (transfer_id bigint, source_document_id bigint,
+               received_document_id bigint, copied boolean)
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+AS 'MODULE_PATHNAME', 'sg_transfer_documents';
+
+COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text) IS
+'Copy documents of one student of the acting admin''s district, with their files, to the student with that SIS Student ID in the district with that domain, owned there by the active user with that username or email; one row per distinct document: the transfer, the original, the copy, and whether it was copied now (false: the student already holds a live copy)';
+
+-- The setting rules, for every writer of samegoal.transfers, superusers
+-- included: SG001, SG009, SG010 and SG002, in the order sg_transfer_documents
+-- checks them. Both district rows are locked FOR SHARE in id order, as
+-- sg_transfer_documents locks them, so a change of either setting (an UPDATE
+-- of the district row) waits for the transfer to end, or the transfer for it.
+CREATE FUNCTION samegoal.sg_transfers_check_settings()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    district record;
+    sending_state text;
+    sending_enabled boolean;
+    receiving_state text;
+    receiving_enabled boolean;
+BEGIN
+    FOR district IN
+        SELECT d.id, d.state, d.transfers_enabled
+          FROM samegoal.districts d
+         WHERE d.id IN (NEW.sending_district_id, NEW.receiving_district_id)
+         ORDER BY d.id
+           FOR SHARE
+    LOOP
+        IF district.id = NEW.sending_district_id THEN
+            sending_state := district.state;
+            sending_enabled := district.transfers_enabled;
+        END IF;
+        IF district.id = NEW.receiving_district_id THEN
+            receiving_state := district.state;
+            receiving_enabled := district.transfers_enabled;
+        END IF;
+    END LOOP;
+    -- A missing district is left to the foreign keys.
+    IF sending_state IS NULL OR receiving_state IS NULL THEN
+        RETURN NEW;
+    END IF;
+
+    IF NOT sending_enabled THEN
+        RAISE EXCEPTION 'district-to-district transfer is disabled in the sending district'
+            USING ERRCODE = 'SG001';
+    END IF;
+    IF NEW.sending_district_id = NEW.receiving_district_id THEN
+        RAISE EXCEPTION 'cannot transfer documents to the sending district itself'
+            USING ERRCODE = 'SG009';
+    END IF;
+    IF sending_state <> receiving_state THEN
+        RAISE EXCEPTION 'the receiving district is in another state'
+            USING ERRCODE = 'SG010',
+                  DETAIL = 'Documents can only be transferred between districts of the same state.';
+    END IF;
+    IF NOT receiving_enabled THEN
+        RAISE EXCEPTION 'district-to-district transfer is disabled in the receiving district'
+            USING ERRCODE = 'SG002';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_transfers_check_settings() IS
+'Trigger: refuses a transfers row whose districts have disabled District-to-District Transfer (SG001, SG002), are one district (SG009) or are in different states (SG010)';
+
+CREATE TRIGGER transfers_settings
+    BEFORE INSERT OR UPDATE ON samegoal.transfers
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfers_check_settings();
+
+-- The disclosure record stays as written: a transfers row is never changed,
+-- deleted or truncated, nor a transfer_documents row, except that received_document_id
+-- becomes NULL when the receiving district purges its copy.
+CREATE FUNCTION samegoal.sg_transfer_record_kept()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'transfer_documents' AND TG_OP = 'UPDATE' THEN
+        IF NEW.received_document_id IS NULL
+           AND (NEW.transfer_id, NEW.sending_district_id, NEW.receiving_district_id,
+                NEW.source_document_id)
+               IS NOT DISTINCT FROM
+               (OLD.transfer_id, OLD.sending_district_id, OLD.receiving_district_id,
+                OLD.source_document_id)
+        THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'the transfer record cannot be changed or deleted'
+        USING ERRCODE = '42501',
+              DETAIL = 'Both districts keep the record of what was disclosed; only the link to a purged copy is cleared.';
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_transfer_record_kept() IS
+'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers and transfer_documents rows, except clearing transfer_documents.received_document_id when a copy is purged';
+
+CREATE TRIGGER transfers_kept
+    BEFORE UPDATE OR DELETE ON samegoal.transfers
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
+
+CREATE TRIGGER transfer_documents_kept
+    BEFORE UPDATE OR DELETE ON samegoal.transfer_documents
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
+
+CREATE TRIGGER transfers_kept_truncate
+    BEFORE TRUNCATE ON samegoal.transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
+
+CREATE TRIGGER transfer_documents_kept_truncate
+    BEFORE TRUNCATE ON samegoal.transfer_documents
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
