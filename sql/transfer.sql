@@ -2,7 +2,9 @@
 -- by field and byte for byte, the disclosure record, the notification, repeats,
 -- redoing a transfer to the right student, rollback, and the setting.
 \set VERBOSITY terse
+SET client_min_messages = warning;
 CREATE EXTENSION samegoal_transfer CASCADE;
+RESET client_min_messages;
 \set ECHO none
 \i test/fixtures/districts.sql
 \i test/fixtures/roles.sql
