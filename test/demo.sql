@@ -89,3 +89,94 @@ COMMIT;
 \echo '== 5. Not acting: nothing is visible'
 SELECT count(*) AS documents_visible FROM samegoal.documents;
 RESET ROLE;
+
+\echo
+\echo '== 6. Riverside''s admin sends Maya Thompson''s documents to Lakeview'
+\echo '      ...but types the SIS Student ID of another Lakeview student (LV-55109, Noah Baker)'
+SET ROLE demo_app;
+BEGIN;
+SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SELECT * FROM samegoal.sg_transfer_documents(
+    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+           WHERE s.sis_student_id = '100234'),
+    'lakeview.k12.example', 'LV-55109', 'jo.morales@lakeview.k12.example');
+COMMIT;
+
+\echo
+\echo '== 7. Errors a DBA may meet: unknown student, then a district of another state'
+BEGIN;
+SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SAVEPOINT try;
+\set ON_ERROR_STOP 0
+SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1], 'lakeview.k12.example', 'LV-99999', 'jmorales');
+ROLLBACK TO SAVEPOINT try;
+SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1], 'northfork.k12.example', 'NF-7001', 'lchen');
+ROLLBACK TO SAVEPOINT try;
+\set ON_ERROR_STOP 1
+COMMIT;
+
+\echo
+\echo '== 8. The sender redoes the transfer with the right SIS Student ID (LV-55102, Maya Thompson)'
+BEGIN;
+SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SELECT * FROM samegoal.sg_transfer_documents(
+    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+           WHERE s.sis_student_id = '100234'),
+    'lakeview.k12.example', 'LV-55102', 'jmorales');
+\echo '   Sending the same documents again copies nothing (copied = false):'
+SELECT * FROM samegoal.sg_transfer_documents(
+    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+           WHERE s.sis_student_id = '100234'),
+    'lakeview.k12.example', 'LV-55102', 'jmorales');
+\echo '   Riverside''s record of the disclosures:'
+SELECT t.id AS transfer_id, t.receiving_district_id, t.receiving_student_id, t.document_count,
+       t.initiated_at::date
+  FROM samegoal.transfers t ORDER BY t.id;
+COMMIT;
+
+\echo
+\echo '== 9. Lakeview deletes the copies that landed on the wrong student, then purges them'
+BEGIN;
+SELECT samegoal.sg_act_as('lakeview.k12.example', 'kpatel') AS acting_user_id;
+SELECT s.sis_student_id, s.first_name, s.last_name, d.id AS document_id, d.doc_type, d.title, d.transfer_id
+  FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+ WHERE d.transfer_id IS NOT NULL ORDER BY d.id;
+SELECT samegoal.sg_delete_documents(ARRAY(
+    SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+     WHERE s.sis_student_id = 'LV-55109' AND d.transfer_id IS NOT NULL)) AS deleted;
+SELECT samegoal.sg_purge_documents(ARRAY(
+    SELECT d.id FROM samegoal.documents d WHERE d.deleted_at IS NOT NULL)) AS purged;
+COMMIT;
+
+\echo
+\echo '== 10. Afterwards: what Lakeview sees'
+BEGIN;
+SELECT samegoal.sg_act_as('lakeview.k12.example', 'kpatel') AS acting_user_id;
+SELECT s.sis_student_id, s.first_name, d.doc_type, d.title, d.transfer_id, d.source_document_id,
+       (SELECT count(*) FROM samegoal.document_files f WHERE f.document_id = d.id) AS files
+  FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+ ORDER BY d.id;
+SELECT document_id, student_id, doc_type, purged_at::date FROM samegoal.purged_documents ORDER BY document_id;
+SELECT transfer_id, source_document_id, received_document_id FROM samegoal.transfer_documents
+ ORDER BY transfer_id, source_document_id;
+COMMIT;
+
+\echo
+\echo '== 11. Afterwards: what Riverside sees (its originals and its record are untouched)'
+BEGIN;
+SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SELECT d.id, d.doc_type, d.title, d.deleted_at FROM samegoal.documents d ORDER BY d.id;
+SELECT transfer_id, source_document_id, received_document_id FROM samegoal.transfer_documents
+ ORDER BY transfer_id, source_document_id;
+SELECT count(*) AS lakeview_documents_visible_to_riverside
+  FROM samegoal.documents WHERE transfer_id IS NOT NULL;
+COMMIT;
+
+\echo
+\echo '== 12. North Fork (Washington) sees none of it'
+BEGIN;
+SELECT samegoal.sg_act_as('northfork.k12.example', 'lchen') AS acting_user_id;
+SELECT (SELECT count(*) FROM samegoal.transfers) AS transfers_visible,
+       (SELECT count(*) FROM samegoal.documents) AS documents_visible;
+COMMIT;
+RESET ROLE;
