@@ -4,7 +4,7 @@
 BEGIN;
 \i test/fixtures/tap_setup.sql
 \i test/fixtures/purge_walk.sql
-SELECT plan(52);
+SELECT plan(55);
 \i test/fixtures/tap_share.sql
 SET ROLE regress_sg_app;
 
@@ -74,6 +74,14 @@ SELECT is((SELECT count(*)::int FROM samegoal.documents WHERE district_id = 2), 
 SELECT is((SELECT deleted_at IS NOT NULL FROM samegoal.documents WHERE id = 2), true, 'maple''s other deleted document still there');
 SELECT is((SELECT count(*)::int FROM samegoal.document_files WHERE district_id = 2), 1, 'cedar''s files untouched');
 SELECT is((SELECT count(*)::int FROM samegoal.purged_documents), 2, 'two tombstones in all');
+
+-- the DBA's view of tables awaiting VACUUM after a purge
+SELECT has_view('samegoal', 'purge_vacuum_status', 'purge_vacuum_status exists');
+SELECT is((SELECT bool_and(awaiting_vacuum) FROM samegoal.purge_vacuum_status), true,
+          'the content tables await VACUUM after a purge');
+SET ROLE regress_sg_app;
+SELECT throws_ok('SELECT * FROM samegoal.purge_vacuum_status', '42501', NULL, 'the application cannot read it');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
