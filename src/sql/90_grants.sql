@@ -6,7 +6,8 @@ GRANT EXECUTE ON FUNCTION
     samegoal.sg_current_user_id(),
     samegoal.sg_current_district_id(),
     samegoal.sg_set_transfers_enabled(boolean),
-    samegoal.sg_set_transfer_coordinator(text, text, text)
+    samegoal.sg_set_transfer_coordinator(text, text, text),
+    samegoal.sg_find_district(text, integer)
 TO samegoal_app;
 
 -- pg_dump keeps the data of these tables and the state of their id sequences.
