@@ -9,36 +9,11 @@ RESET client_min_messages;
 \set ECHO none
 \i test/fixtures/roles.sql
 \i test/fixtures/districts.sql
+\i test/fixtures/directory.sql
 \set ECHO all
-
--- Oregon districts (Maple and Cedar are Oregon too) built so that every rank of the
--- search "oakwood" holds names that sort before those of the rank above it: any two
--- neighbouring ranks in the wrong order change the result.
-INSERT INTO samegoal.districts (domain, name, city, state, transfers_enabled,
-                                coordinator_name, coordinator_email, coordinator_phone)
-VALUES ('OakWood', 'Zeta District', 'Bend', 'OR', true, NULL, NULL, NULL),                   -- exact domain
-       ('oakwoodsd.k12.example', 'Yarrow District', 'Bend', 'OR', true, NULL, NULL, NULL),   -- domain prefix
-       ('n1.k12.example', 'Oakwood Heights District', NULL, 'OR', true, NULL, NULL, NULL),   -- name prefix
-       ('n2.k12.example', 'North Oakwood District', NULL, 'OR', true, NULL, NULL, NULL),     -- word prefix
-       ('n3.k12.example', 'Mid-Oakwood District', NULL, 'OR', true, NULL, NULL, NULL),       -- word prefix
-       ('n5.k12.example', 'Elm/Oakwood Joint District', NULL, 'OR', true, NULL, NULL, NULL), -- word prefix
-       ('westoakwood.k12.example', 'Kestrel District', NULL, 'OR', true, NULL, NULL, NULL),  -- substring of domain
-       ('n4.k12.example', 'Lakeoakwood District', NULL, 'OR', true, NULL, NULL, NULL),       -- substring of name
-       ('t1.k12.example', 'Oakwod District', NULL, 'OR', true, NULL, NULL, NULL),            -- similar
-       ('t2.k12.example', 'Bakwood District', NULL, 'OR', true, NULL, NULL, NULL),           -- less similar
-       ('t3.k12.example', 'Aokwood District', NULL, 'OR', true, NULL, NULL, NULL),           -- least similar
-       ('oakwood.k12.wa.example', 'Oakwood Washington District', 'Yakima', 'WA', true, NULL, NULL, NULL),
-       ('pct.k12.example', 'Percent 100% District', NULL, 'OR', true, NULL, NULL, NULL),
-       ('us.k12.example', 'Under_Score District', NULL, 'OR', true, NULL, NULL, NULL),
-       ('us2.k12.example', 'Under Score District', NULL, 'OR', true, NULL, NULL, NULL),
-       ('bs.k12.example', 'Back\Slash District', NULL, 'OR', true, NULL, NULL, NULL),
-       ('elm.k12.example', 'Elmside School District', 'Salem', 'OR', false,
-        NULL, 'transfers@elm.k12.example', '   ');
-INSERT INTO samegoal.districts (domain, name, state)
-SELECT format('filler%s.k12.example', g), format('Filler District %s', lpad(g::text, 2, '0')), 'OR'
-  FROM generate_series(1, 25) g;
--- Cedar has switched District-to-District Transfer off.
-UPDATE samegoal.districts SET transfers_enabled = false WHERE domain = 'cedar.k12.example';
+-- test/fixtures/directory.sql adds Oregon districts for every rank of the search
+-- "oakwood", names with %, _ and \, one district with a partial coordinator
+-- contact, 25 fillers, and switches Cedar's transfers off.
 
 -- The result columns are the directory's and no others; NULL search is valid.
 SELECT pg_get_function_result('samegoal.sg_find_district(text, integer)'::regprocedure);
