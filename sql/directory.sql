@@ -104,6 +104,11 @@ SELECT domain, name FROM samegoal.sg_find_district('_');
 SELECT domain, name FROM samegoal.sg_find_district('r_s');
 SELECT domain, name FROM samegoal.sg_find_district('\');
 SELECT domain, name FROM samegoal.sg_find_district('k\s');
+-- Long enough for the trigram indexes: the decoys sort first, so they come first
+-- only if they match as substrings.
+SELECT domain, name FROM samegoal.sg_find_district('nt 100% d');
+SELECT domain, name FROM samegoal.sg_find_district('under_score');
+SELECT domain, name FROM samegoal.sg_find_district('back\slash');
 SELECT domain, name FROM samegoal.sg_find_district('%_%');
 SELECT domain, name FROM samegoal.sg_find_district('%%%%');
 
