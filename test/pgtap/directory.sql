@@ -13,7 +13,7 @@ SET LOCAL search_path = public, pg_catalog;
 SELECT array_agg(domain ORDER BY name, domain) AS oregon_but_maple
   FROM samegoal.districts WHERE state = 'OR' AND domain <> 'maple.k12.example' \gset
 
-SELECT plan(56);
+SELECT plan(57);
 
 -- The interface: arguments, result columns and nothing else, not STRICT,
 -- callable by samegoal_app only.
@@ -138,6 +138,8 @@ SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('pine.k12.example')$$,
                 'a district of another state is not listed by its exact domain');
 SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('washington')$$,
                 'nor by its name');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('washingtn')$$,
+                'nor by a typo in its name');
 SELECT results_eq(
     $$SELECT domain, accepts_transfers FROM samegoal.sg_find_district('cedar')$$,
     $$VALUES ('cedar.k12.example', false)$$,
