@@ -87,6 +87,7 @@ SELECT array_agg(domain) = (SELECT array_agg(domain) FROM samegoal.sg_find_distr
 -- The acting district itself is never listed, not even by its exact domain.
 SELECT domain FROM samegoal.sg_find_district('maple.k12.example');
 SELECT domain FROM samegoal.sg_find_district('maple');
+SELECT domain FROM samegoal.sg_find_district('mapel valley');
 -- Other states' districts are not listed, whatever the search.
 SELECT domain FROM samegoal.sg_find_district('pine.k12.example');
 SELECT domain FROM samegoal.sg_find_district('washington');
