@@ -13,7 +13,7 @@ SET LOCAL search_path = public, pg_catalog;
 SELECT array_agg(domain ORDER BY name, domain) AS oregon_but_maple
   FROM samegoal.districts WHERE state = 'OR' AND domain <> 'maple.k12.example' \gset
 
-SELECT plan(57);
+SELECT plan(58);
 
 -- The interface: arguments, result columns and nothing else, not STRICT,
 -- callable by samegoal_app only.
@@ -134,6 +134,8 @@ SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district(NULL, -5)$$, '22023',
 -- Who is listed.
 SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('maple.k12.example')$$,
                 'the acting district is not listed, even by its exact domain');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('mapel valley')$$,
+                'nor by a typo in its name');
 SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('pine.k12.example')$$,
                 'a district of another state is not listed by its exact domain');
 SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('washington')$$,
