@@ -7,11 +7,12 @@
  * A search lists districts of the acting district's state, never the acting
  * district itself, matching the search text against domain and name:
  * exactly, as a prefix, as the prefix of a word of the name, as a substring,
- * or by trigram similarity (pg_trgm), ranked in that order. Two statements do
- * the work: one finds and ranks the substring matches (the first four ranks),
- * and only when they do not fill max_results does the second add districts
- * by similarity. Both are kept with generic plans that the trigram indexes on
- * lower(domain) and lower(name), ANDed with the state index, serve.
+ * or by trigram similarity (pg_trgm), ranked in that order. One statement
+ * finds and ranks the substring matches (the first four ranks); only when
+ * they do not fill max_results does a second one add districts by
+ * similarity. The statements are kept with generic plans, which the GIN
+ * trigram indexes on lower(domain), lower(name) and the domain's first label,
+ * ANDed with the index on state, serve.
  *
  * pg_trgm may live in any schema, so its schema is looked up at run time and
  * the similarity statement is prepared again when pg_trgm has moved.
@@ -33,6 +34,7 @@
 #include "nodes/parsenodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/formatting.h"
 #include "utils/guc.h"
@@ -179,7 +181,8 @@ acting_district_state(int64 district_id)
 	execute_plan(plan, &arg);
 	if (SPI_processed != 1)
 		elog(ERROR, "acting district " INT64_FORMAT " is missing", district_id);
-	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+					 false, -1);
 }
 
 /* A LIKE pattern: before, then text matching only itself, then %. */
@@ -408,7 +411,6 @@ sg_find_district(PG_FUNCTION_ARGS)
 	DirectorySearch search;
 	int64		district_id;
 	int32		limit;
-	int32		found;
 	Datum		state;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -437,6 +439,8 @@ sg_find_district(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		int32		found;
+
 		/* Every substring match ranks above every match by similarity. */
 		find_substrings(state, district_id, &search, limit);
 		found = store_results(rsinfo);
