@@ -50,13 +50,20 @@
 /*
  * Typo tolerance: the search matches a district by pg_trgm's word similarity
  * (<%) to its name, or of the search's first label (up to the first dot) to
- * the domain's first label, from this value on. Only first labels are compared
- * because the rest of a domain (".k12.or.us") is shared by many districts and
- * would make every domain of a state look alike. pg_trgm's default threshold
- * (0.6) misses most swaps of two letters: "elmside" scores 0.33 against
- * "elsmide".
+ * the domain's first label, from a threshold on. Only first labels are
+ * compared because the rest of a domain (".k12.or.us") is shared by many
+ * districts and would make every domain of a state look alike.
+ *
+ * pg_trgm's default threshold (0.6) misses most swaps of two letters in one
+ * word: "elsmide" scores 0.33 against "Elmside". A search of several words
+ * keeps the trigrams of its other words and scores higher ("elsmide school"
+ * 0.6 against "Elmside School District"), while a word that most names share
+ * alone lifts every such name above 0.3 ("greenivew school" 0.41 against
+ * "Oakdale School District"), and makes the index return all of them; so
+ * several words need more.
  */
-#define WORD_SIMILARITY_THRESHOLD "0.3"
+#define SIMILARITY_THRESHOLD_ONE_WORD	"0.3"
+#define SIMILARITY_THRESHOLD_WORDS		"0.45"
 
 /*
  * Below SIMILARITY_MIN_CHARS characters a search finds nothing by similarity
@@ -337,7 +344,9 @@ find_similar(Datum state, int64 district_id, const DirectorySearch *search, int3
 	}
 
 	/* Restored when the owner scope ends. */
-	(void) set_config_option("pg_trgm.word_similarity_threshold", WORD_SIMILARITY_THRESHOLD,
+	(void) set_config_option("pg_trgm.word_similarity_threshold",
+							 strpbrk(search->lowered, " \t\r\n") != NULL ?
+							 SIMILARITY_THRESHOLD_WORDS : SIMILARITY_THRESHOLD_ONE_WORD,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
 	args[0] = state;

@@ -2,7 +2,9 @@
 -- district; see src/directory.c.
 
 -- Trigram indexes serve sg_find_district: substring and prefix matches of domain
--- and name, and similarity to the name and to the domain's first label. pg_trgm is
+-- and name, and similarity to the name and to the domain's first label. Districts
+-- change rarely, so the indexes take new entries at once (fastupdate off) rather
+-- than in a pending list that every search would have to read. pg_trgm is
 -- installed in whatever schema was current, so its operator class is named
 -- through the schema it actually lives in.
 DO $$
@@ -14,13 +16,13 @@ BEGIN
       JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'pg_trgm';
     EXECUTE pg_catalog.format(
-        'CREATE INDEX districts_domain_trgm_idx ON samegoal.districts USING gin (lower(domain) %I.gin_trgm_ops)',
+        'CREATE INDEX districts_domain_trgm_idx ON samegoal.districts USING gin (lower(domain) %I.gin_trgm_ops) WITH (fastupdate = off)',
         trgm);
     EXECUTE pg_catalog.format(
-        'CREATE INDEX districts_name_trgm_idx ON samegoal.districts USING gin (lower(name) %I.gin_trgm_ops)',
+        'CREATE INDEX districts_name_trgm_idx ON samegoal.districts USING gin (lower(name) %I.gin_trgm_ops) WITH (fastupdate = off)',
         trgm);
     EXECUTE pg_catalog.format(
-        'CREATE INDEX districts_domain_label_trgm_idx ON samegoal.districts USING gin (split_part(lower(domain), ''.'', 1) %I.gin_trgm_ops)',
+        'CREATE INDEX districts_domain_label_trgm_idx ON samegoal.districts USING gin (split_part(lower(domain), ''.'', 1) %I.gin_trgm_ops) WITH (fastupdate = off)',
         trgm);
 END
 $$;

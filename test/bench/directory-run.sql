@@ -114,3 +114,20 @@ SELECT (SELECT count(*) FROM samegoal.districts) AS districts,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY exact_ms)::numeric, 3) AS exact_median,
        round(percentile_cont(0.95) WITHIN GROUP (ORDER BY exact_ms)::numeric, 3) AS exact_p95
   FROM bench_times;
+
+-- How two searches are served: one that finds substrings, one with a typo that only
+-- similarity finds. auto_explain shows the plans of the statements sg_find_district
+-- runs.
+\echo
+\echo 'Plans of the searches "maple" and "cedar rpaids" (as the Texas admin):'
+BEGIN;
+SELECT samegoal.sg_act_as(admin_domain, username) AS acting FROM bench_admins WHERE state = 'TX' \gset
+LOAD 'auto_explain';
+SET LOCAL auto_explain.log_min_duration = 0;
+SET LOCAL auto_explain.log_analyze = on;
+SET LOCAL auto_explain.log_nested_statements = on;
+SET LOCAL auto_explain.log_timing = off;
+SET LOCAL client_min_messages = log;
+SELECT count(*) AS districts_found FROM samegoal.sg_find_district('maple');
+SELECT count(*) AS districts_found FROM samegoal.sg_find_district('cedar rpaids');
+COMMIT;
