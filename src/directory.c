@@ -407,10 +407,7 @@ store_results(ReturnSetInfo *rsinfo)
 	return (int32) SPI_processed;
 }
 
-/*
- * sg_find_district(search text, max_results integer) returns table: the
- * districts of the acting admin's state matching a search
- */
+/* sg_find_district(search text, max_results integer) returns table: search the directory */
 PG_FUNCTION_INFO_V1(sg_find_district);
 Datum
 sg_find_district(PG_FUNCTION_ARGS)

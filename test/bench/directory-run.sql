@@ -119,7 +119,7 @@ SELECT (SELECT count(*) FROM samegoal.districts) AS districts,
 -- similarity finds. auto_explain shows the plans of the statements sg_find_district
 -- runs.
 \echo
-\echo 'Plans of the searches "maple" and "cedar rpaids" (as the Texas admin):'
+\echo 'Plans of the searches "maple" and "mapelfield local" (as the Texas admin):'
 BEGIN;
 SELECT samegoal.sg_act_as(admin_domain, username) AS acting FROM bench_admins WHERE state = 'TX' \gset
 LOAD 'auto_explain';
@@ -129,5 +129,5 @@ SET LOCAL auto_explain.log_nested_statements = on;
 SET LOCAL auto_explain.log_timing = off;
 SET LOCAL client_min_messages = log;
 SELECT count(*) AS districts_found FROM samegoal.sg_find_district('maple');
-SELECT count(*) AS districts_found FROM samegoal.sg_find_district('cedar rpaids');
+SELECT count(*) AS districts_found FROM samegoal.sg_find_district('mapelfield local');
 COMMIT;
