@@ -10,7 +10,8 @@ GRANT EXECUTE ON FUNCTION
     samegoal.sg_delete_documents(bigint[]),
     samegoal.sg_restore_documents(bigint[]),
     samegoal.sg_purge_documents(bigint[]),
-    samegoal.sg_transfer_documents(bigint[], text, text, text)
+    samegoal.sg_transfer_documents(bigint[], text, text, text),
+    samegoal.sg_find_district(text, integer)
 TO samegoal_app;
 
 -- pg_dump keeps the data of these tables and the state of their id sequences.

@@ -1,0 +1,190 @@
+-- sg_find_district: the district directory, as the contract describes it.
+\set ON_ERROR_STOP true
+BEGIN;
+SET LOCAL client_min_messages = warning;
+CREATE EXTENSION samegoal_transfer CASCADE;
+SET LOCAL client_min_messages = notice;
+SET LOCAL search_path = public, pg_catalog;
+\i test/fixtures/roles.sql
+\i test/fixtures/districts.sql
+\i test/fixtures/directory.sql
+
+-- Every Oregon district but Maple, by name, read before row-level security applies.
+SELECT array_agg(domain ORDER BY name, domain) AS oregon_but_maple
+  FROM samegoal.districts WHERE state = 'OR' AND domain <> 'maple.k12.example' \gset
+
+SELECT plan(58);
+
+-- The interface: arguments, result columns and nothing else, not STRICT,
+-- callable by samegoal_app only.
+SELECT has_function('samegoal', 'sg_find_district', ARRAY['text', 'integer']);
+SELECT is(pg_get_function_arguments('samegoal.sg_find_district(text, integer)'::regprocedure),
+          'search text, max_results integer DEFAULT 20', 'arguments and default');
+SELECT is((SELECT array_agg(n ORDER BY i)
+             FROM pg_proc, unnest(proargnames, proargmodes) WITH ORDINALITY u(n, m, i)
+            WHERE oid = 'samegoal.sg_find_district(text, integer)'::regprocedure AND m = 't'),
+          ARRAY['domain', 'name', 'city', 'state', 'accepts_transfers',
+                'coordinator_name', 'coordinator_email', 'coordinator_phone']::text[],
+          'the directory columns and no others');
+SELECT is(pg_get_function_result('samegoal.sg_find_district(text, integer)'::regprocedure),
+          'TABLE(domain text, name text, city text, state text, accepts_transfers boolean, '
+          'coordinator_name text, coordinator_email text, coordinator_phone text)',
+          'column types');
+SELECT isnt_strict('samegoal', 'sg_find_district', ARRAY['text', 'integer'], 'not STRICT: NULL search is valid');
+SELECT ok(has_function_privilege('samegoal_app', 'samegoal.sg_find_district(text, integer)', 'EXECUTE'),
+          'samegoal_app may execute it');
+SELECT ok(NOT has_function_privilege('regress_sg_outsider', 'samegoal.sg_find_district(text, integer)', 'EXECUTE'),
+          'others may not');
+
+-- Refusals.
+SET LOCAL ROLE regress_sg_outsider;
+SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district('oakwood')$$, '42501', NULL,
+                 'a role without samegoal_app is refused');
+SET LOCAL ROLE regress_sg_app;
+SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district('oakwood')$$, '42501', NULL,
+                 'a session that is not acting is refused');
+SELECT samegoal.sg_act_as('maple.k12.example', 'mteacher') AS acting \gset
+SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district('oakwood')$$, '42501', NULL,
+                 'an acting user who is not an admin is refused');
+SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district(NULL)$$, '42501', NULL,
+                 'an acting user who is not an admin is refused the listing too');
+
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') AS acting \gset
+
+-- Ranking.
+SELECT results_eq(
+    $$SELECT domain FROM samegoal.sg_find_district('oakwood')$$,
+    ARRAY['OakWood', 'oakwoodsd.k12.example', 'n5.k12.example', 'n3.k12.example',
+          'n2.k12.example', 'n1.k12.example', 'westoakwood.k12.example', 'n4.k12.example',
+          't1.k12.example', 't2.k12.example', 't3.k12.example'],
+    'exact domain, domain prefix, name or word prefix, substring, similarity; ties by name');
+SELECT results_eq(
+    $$SELECT domain FROM samegoal.sg_find_district('oakwood', 2)$$,
+    ARRAY['OakWood', 'oakwoodsd.k12.example'],
+    'the exact domain ranks above a domain prefix whose name sorts first');
+SELECT results_eq(
+    $$SELECT name FROM samegoal.sg_find_district('oakwood', 6) OFFSET 1$$,
+    ARRAY['Yarrow District', 'Elm/Oakwood Joint District', 'Mid-Oakwood District',
+          'North Oakwood District', 'Oakwood Heights District'],
+    'a domain prefix ranks above name prefixes; name and word prefixes share a rank, by name');
+SELECT results_eq(
+    $$SELECT name FROM samegoal.sg_find_district('oakwood', 8) OFFSET 5$$,
+    ARRAY['Oakwood Heights District', 'Kestrel District', 'Lakeoakwood District'],
+    'a name prefix ranks above substrings of domain and name, which share a rank, by name');
+SELECT results_eq(
+    $$SELECT name FROM samegoal.sg_find_district('oakwood') OFFSET 7$$,
+    ARRAY['Lakeoakwood District', 'Oakwod District', 'Bakwood District', 'Aokwood District'],
+    'substrings rank above similar names, which come most similar first');
+SELECT results_eq(
+    $$SELECT domain FROM samegoal.sg_find_district(E' OAKWOOD\t')$$,
+    $$SELECT domain FROM samegoal.sg_find_district('oakwood')$$,
+    'case and surrounding blanks do not matter');
+
+-- Typos.
+SELECT is((SELECT domain FROM samegoal.sg_find_district('ceder falls', 1)), 'cedar.k12.example',
+          'a typo in a name');
+SELECT is((SELECT domain FROM samegoal.sg_find_district('oakwood heihgts', 1)), 'n1.k12.example',
+          'a typo in a later word of a name');
+SELECT is((SELECT domain FROM samegoal.sg_find_district('cedra.k12.example', 1)), 'cedar.k12.example',
+          'a typo in a domain');
+SELECT is((SELECT domain FROM samegoal.sg_find_district('elsmide', 1)), 'elm.k12.example',
+          'two letters swapped in the middle of a word');
+
+-- The search is literal.
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('%')$$,
+                  ARRAY['pct.k12.example'], '% matches only itself');
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('_')$$,
+                  ARRAY['us.k12.example'], '_ matches only itself');
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('r_s')$$,
+                  ARRAY['us.k12.example'], '_ inside a search matches only itself');
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('\')$$,
+                  ARRAY['bs.k12.example'], '\ matches only itself');
+-- Long enough for the trigram indexes; the decoys sort first, so they would come
+-- first if they matched as substrings.
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('nt 100% d', 2)$$,
+                  ARRAY['pct.k12.example', 'pct2.k12.example'], '% in a longer search matches only itself');
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('under_score')$$,
+                  ARRAY['us.k12.example', 'us2.k12.example'], '_ in a longer search matches only itself');
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('back\slash')$$,
+                  ARRAY['bs.k12.example', 'bs2.k12.example'], '\ in a longer search is no escape');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('%_%')$$, 'only wildcards match nothing');
+
+-- Blank and NULL search, max_results.
+SELECT results_eq(
+    $$SELECT domain FROM samegoal.sg_find_district(NULL, 1000)$$,
+    :'oregon_but_maple'::text[],
+    'NULL search lists the state''s other districts by name');
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('', 1000)$$,
+                  $$SELECT domain FROM samegoal.sg_find_district(NULL, 1000)$$,
+                  'empty search lists them too');
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district(E' \t\r\n', 1000)$$,
+                  $$SELECT domain FROM samegoal.sg_find_district(NULL, 1000)$$,
+                  'blank search lists them too');
+SELECT is((SELECT count(*) FROM samegoal.sg_find_district(NULL)), 20::bigint, 'max_results defaults to 20');
+SELECT is((SELECT count(*) FROM samegoal.sg_find_district('district')), 20::bigint,
+          'a search returns 20 by default');
+SELECT is((SELECT count(*) FROM samegoal.sg_find_district('district', 1)), 1::bigint, 'max_results 1');
+SELECT is((SELECT count(*) FROM samegoal.sg_find_district('district', 1000)), 44::bigint,
+          'max_results 1000: every other Oregon district');
+SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district('oakwood', 0)$$, '22023', NULL, 'max_results 0');
+SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district('oakwood', 1001)$$, '22023', NULL, 'max_results 1001');
+SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district('oakwood', NULL)$$, '22023', NULL, 'max_results NULL');
+SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district(NULL, -5)$$, '22023', NULL, 'max_results negative');
+
+-- Who is listed.
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('maple.k12.example')$$,
+                'the acting district is not listed, even by its exact domain');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('mapel valley')$$,
+                'nor by a typo in its name');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('pine.k12.example')$$,
+                'a district of another state is not listed by its exact domain');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('washington')$$,
+                'nor by its name');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('washingtn')$$,
+                'nor by a typo in its name');
+SELECT results_eq(
+    $$SELECT domain, accepts_transfers FROM samegoal.sg_find_district('cedar')$$,
+    $$VALUES ('cedar.k12.example', false)$$,
+    'a district that has switched transfers off is listed and says so');
+SELECT results_eq(
+    $$SELECT * FROM samegoal.sg_find_district('elmside', 1)$$,
+    $$VALUES ('elm.k12.example', 'Elmside School District', 'Salem', 'OR', false,
+              NULL::text, 'transfers@elm.k12.example', NULL::text)$$,
+    'coordinator fields not provided (or blank) are NULL');
+
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin') AS acting \gset
+SELECT results_eq(
+    $$SELECT * FROM samegoal.sg_find_district('maple')$$,
+    $$VALUES ('maple.k12.example', 'Maple Valley School District', 'Salem', 'OR', true,
+              'Dana Reyes', 'transfers@maple.k12.example', '503-555-0101')$$,
+    'every coordinator field, when provided');
+SELECT results_eq(
+    $$SELECT coordinator_name, coordinator_email, coordinator_phone
+        FROM samegoal.sg_find_district('oakwood heights', 1)$$,
+    $$VALUES (NULL::text, NULL::text, NULL::text)$$,
+    'no coordinator fields');
+SELECT is((SELECT domain FROM samegoal.sg_find_district('mapel', 1)), 'maple.k12.example',
+          'Maple by a typo, from Cedar');
+
+SELECT samegoal.sg_act_as('pine.k12.example', 'padmin') AS acting \gset
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district(NULL)$$,
+                  ARRAY['oakwood.k12.wa.example'], 'Washington sees only Washington');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('cedar.k12.example')$$,
+                'and not Oregon''s districts by domain');
+
+-- Hostile searches.
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') AS acting \gset
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district(repeat('x', 1000000))$$, '1 MB of letters');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district(repeat('%_\', 350000))$$, '1 MB of wildcards');
+SELECT lives_ok($$SELECT * FROM samegoal.sg_find_district(repeat('oakwood district ', 60000))$$,
+                '1 MB of a real name, repeated');
+SELECT lives_ok($$SELECT * FROM samegoal.sg_find_district(E'\x01\x7f\u00a0\u0301🏫(){}[]^$.*+?|')$$,
+                'control characters, combining marks, emoji, regular expression syntax');
+
+-- The search leaves the session's settings alone.
+SELECT is(current_setting('pg_trgm.word_similarity_threshold', true), '0.6',
+          'pg_trgm.word_similarity_threshold is as it was');
+SELECT is(current_setting('search_path'), 'public, pg_catalog', 'search_path is as it was');
+
+SELECT * FROM finish();
+ROLLBACK;
