@@ -91,7 +91,23 @@ SELECT count(*) AS documents_visible FROM samegoal.documents;
 RESET ROLE;
 
 \echo
-\echo '== 6. Riverside''s admin sends Maya Thompson''s documents to Lakeview'
+\echo '== 6. Riverside''s admin looks Lakeview up in the district directory (with a typo)'
+SET ROLE demo_app;
+BEGIN;
+SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SELECT domain, name, city, accepts_transfers, coordinator_name
+  FROM samegoal.sg_find_district('lakevew');
+\echo '   Lakeview publishes its Transfer Coordinator; Riverside searches again'
+SELECT samegoal.sg_act_as('lakeview.k12.example', 'kpatel') AS acting_user_id;
+SELECT samegoal.sg_set_transfer_coordinator('Kiran Patel', 'transfers@lakeview.k12.example', '541-555-0177');
+SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SELECT domain, name, accepts_transfers, coordinator_name, coordinator_email, coordinator_phone
+  FROM samegoal.sg_find_district('lake');
+COMMIT;
+RESET ROLE;
+
+\echo
+\echo '== 7. Riverside''s admin sends Maya Thompson''s documents to Lakeview'
 \echo '      ...but types the SIS Student ID of another Lakeview student (LV-55109, Noah Baker)'
 SET ROLE demo_app;
 BEGIN;
@@ -103,7 +119,7 @@ SELECT * FROM samegoal.sg_transfer_documents(
 COMMIT;
 
 \echo
-\echo '== 7. Errors a DBA may meet: unknown student, then a district of another state'
+\echo '== 8. Errors a DBA may meet: unknown student, then a district of another state'
 BEGIN;
 SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
 SAVEPOINT try;
@@ -116,7 +132,7 @@ ROLLBACK TO SAVEPOINT try;
 COMMIT;
 
 \echo
-\echo '== 8. The sender redoes the transfer with the right SIS Student ID (LV-55102, Maya Thompson)'
+\echo '== 9. The sender redoes the transfer with the right SIS Student ID (LV-55102, Maya Thompson)'
 BEGIN;
 SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
 SELECT * FROM samegoal.sg_transfer_documents(
@@ -135,7 +151,7 @@ SELECT t.id AS transfer_id, t.receiving_district_id, t.receiving_student_id, t.d
 COMMIT;
 
 \echo
-\echo '== 9. Lakeview deletes the copies that landed on the wrong student, then purges them'
+\echo '== 10. Lakeview deletes the copies that landed on the wrong student, then purges them'
 BEGIN;
 SELECT samegoal.sg_act_as('lakeview.k12.example', 'kpatel') AS acting_user_id;
 SELECT s.sis_student_id, s.first_name, s.last_name, d.id AS document_id, d.doc_type, d.title, d.transfer_id
@@ -149,7 +165,7 @@ SELECT samegoal.sg_purge_documents(ARRAY(
 COMMIT;
 
 \echo
-\echo '== 10. Afterwards: what Lakeview sees'
+\echo '== 11. Afterwards: what Lakeview sees'
 BEGIN;
 SELECT samegoal.sg_act_as('lakeview.k12.example', 'kpatel') AS acting_user_id;
 SELECT s.sis_student_id, s.first_name, d.doc_type, d.title, d.transfer_id, d.source_document_id,
@@ -162,7 +178,7 @@ SELECT transfer_id, source_document_id, received_document_id FROM samegoal.trans
 COMMIT;
 
 \echo
-\echo '== 11. Afterwards: what Riverside sees (its originals and its record are untouched)'
+\echo '== 12. Afterwards: what Riverside sees (its originals and its record are untouched)'
 BEGIN;
 SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
 SELECT d.id, d.doc_type, d.title, d.deleted_at FROM samegoal.documents d ORDER BY d.id;
@@ -173,7 +189,7 @@ SELECT count(*) AS lakeview_documents_visible_to_riverside
 COMMIT;
 
 \echo
-\echo '== 12. North Fork (Washington) sees none of it'
+\echo '== 13. North Fork (Washington) sees none of it'
 BEGIN;
 SELECT samegoal.sg_act_as('northfork.k12.example', 'lchen') AS acting_user_id;
 SELECT (SELECT count(*) FROM samegoal.transfers) AS transfers_visible,
