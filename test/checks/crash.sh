@@ -118,6 +118,7 @@ SQL
 }
 
 say "crash: a cluster of its own in $DIR, $DOCS documents with a file each"
+rm -rf "$DIR"     # left by an earlier pass
 start_cluster "$DIR"
 "$PG_BINDIR/psql" -X -q -d postgres -c "CREATE DATABASE $DB"
 q >/dev/null <<SQL

@@ -22,6 +22,7 @@ q() { "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 trap 'stop_cluster "$DIR"' EXIT
 
 say "sqlsmith: a cluster of its own in $DIR"
+rm -rf "$DIR"     # left by an earlier pass
 start_cluster "$DIR"
 # Every error with its SQLSTATE and the source file and line that raised it.
 q -d postgres -c "ALTER SYSTEM SET log_line_prefix = '%m [%p] %e '" \
@@ -57,8 +58,11 @@ smith() {
         timeout --kill-after=10 $((end - SECONDS + 5)) \
             sqlsmith --target="$conn" --seed=$seed --max-queries=1000 --verbose "$@" \
             >"$WORK/sqlsmith.$label.$seed.out" 2>"$WORK/sqlsmith.$label.$seed.log" || true
-        n=$(grep -o '^queries: [0-9]*' "$WORK/sqlsmith.$label.$seed.log" | tail -1 | cut -d' ' -f2)
-        queries=$((queries + ${n:-0}))
+        # its closing report, or (a run stopped by the timeout) its progress
+        # marks, one a query
+        n=$(grep -o '^queries: [0-9]*' "$WORK/sqlsmith.$label.$seed.log" | tail -1 | cut -d' ' -f2 || true)
+        [ -n "$n" ] || n=$(grep -E '^[.eStC]+$' "$WORK/sqlsmith.$label.$seed.log" | tr -d '\n' | wc -c || true)
+        queries=$((queries + n))
         seed=$((seed + 1))
     done
     echo "$label: $((seed - 1)) runs, $queries queries so far"
