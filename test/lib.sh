@@ -34,10 +34,12 @@ ensure_packages() {
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
 PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null || echo "/usr/lib/postgresql/$PG_MAJOR/bin")
 
+# SG_COPT: extra compiler flags; SG_SHLIB_LINK: extra inputs for linking the module.
 build_and_install() {
     say "building and installing samegoal_transfer"
     make -C "$REPO_ROOT" -s clean >/dev/null
-    make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="-Werror ${SG_COPT:-}"
+    make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="-Werror ${SG_COPT:-}" \
+        ${SG_SHLIB_LINK:+"SHLIB_LINK=$SG_SHLIB_LINK"}
     as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 

@@ -51,9 +51,9 @@ AS $$
 BEGIN
     PERFORM samegoal.sg_require_admin();
     UPDATE samegoal.districts
-       SET coordinator_name = NULLIF(btrim(sg_set_transfer_coordinator.name), ''),
-           coordinator_email = NULLIF(btrim(sg_set_transfer_coordinator.email), ''),
-           coordinator_phone = NULLIF(btrim(sg_set_transfer_coordinator.phone), '')
+       SET coordinator_name = NULLIF(btrim(sg_set_transfer_coordinator.name, E' \t\r\n\x0B\f'), ''),
+           coordinator_email = NULLIF(btrim(sg_set_transfer_coordinator.email, E' \t\r\n\x0B\f'), ''),
+           coordinator_phone = NULLIF(btrim(sg_set_transfer_coordinator.phone, E' \t\r\n\x0B\f'), '')
      WHERE id = samegoal.sg_current_district_id();
 END
 $$;

@@ -10,6 +10,7 @@ AS $$
 DECLARE
     actor samegoal.users;
     wanted bigint[];
+    locked_count integer := 0;
     doc samegoal.documents;
 BEGIN
     SELECT u.* INTO actor FROM samegoal.users u
@@ -21,7 +22,8 @@ BEGIN
     IF document_ids IS NULL OR cardinality(document_ids) = 0 THEN
         RAISE EXCEPTION 'document_ids must not be NULL or empty' USING ERRCODE = '22023';
     END IF;
-    IF array_position(document_ids, NULL) IS NOT NULL THEN
+    -- unnest, unlike array_position, also reads a multi-dimensional array
+    IF EXISTS (SELECT FROM unnest(document_ids) AS id WHERE id IS NULL) THEN
         RAISE EXCEPTION 'document_ids must not contain NULL' USING ERRCODE = '22023';
     END IF;
     wanted := ARRAY(SELECT DISTINCT unnest(document_ids) ORDER BY 1);
@@ -37,9 +39,9 @@ BEGIN
                 USING ERRCODE = '42501';
         END IF;
         RETURN NEXT doc;
-        wanted := array_remove(wanted, doc.id);
+        locked_count := locked_count + 1;
     END LOOP;
-    IF cardinality(wanted) > 0 THEN
+    IF locked_count < cardinality(wanted) THEN
         RAISE EXCEPTION 'document not found' USING ERRCODE = 'SG006',
             DETAIL = 'No document with that id exists in this district.';
     END IF;
