@@ -25,8 +25,11 @@ $(DATA_built): $(SQL_SOURCES) $(EXTENSION).control
 	( printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
 	  for f in $(SQL_SOURCES); do printf '\n-- %s\n' "$$f"; cat "$$f"; done ) > $@
 
-.PHONY: demo test
+.PHONY: demo test bench
 demo:
 	test/demo
 test:
 	test/run-tests
+# make bench BENCH_ARGS=--quick for the short run
+bench:
+	test/bench/run $(BENCH_ARGS)

@@ -136,6 +136,10 @@ caller_may_act(void)
 /*
  * The active user with this login in the district with this domain, or false.
  * A login may be one user's username and another's email; the username wins.
+ *
+ * The kept plan is generic: each expression of a parameter is computed once, in
+ * its own subquery or as an index key, not once per row scanned, and the user is
+ * found through the per-district indexes on username and email.
  */
 static bool
 find_active_user(text *domain, text *login, ActingIdentity *found)
@@ -151,9 +155,10 @@ find_active_user(text *domain, text *login, ActingIdentity *found)
 
 		plan = sg_prepare_kept(
 							   "SELECT u.id, u.district_id"
-							   "  FROM samegoal.districts d"
-							   "  JOIN samegoal.users u ON u.district_id = d.id"
-							   " WHERE lower(d.domain) = lower(btrim($1, E' \\t\\r\\n'))"
+							   "  FROM samegoal.users u"
+							   " WHERE u.district_id ="
+							   "       (SELECT d.id FROM samegoal.districts d"
+							   "         WHERE lower(d.domain) = (SELECT lower(btrim($1, E' \\t\\r\\n'))))"
 							   "   AND (lower(u.username) = lower($2) OR lower(u.email) = lower($2))"
 							   "   AND u.is_active"
 							   " ORDER BY lower(u.username) = lower($2) DESC"
