@@ -1,6 +1,9 @@
 -- Tenant data. Every row carries district_id, and every reference to a student,
 -- user or document is a composite key with district_id, so the database itself
--- refuses a row that points into another district, whoever writes it.
+-- refuses a row that points into another district, whoever writes it. Where a
+-- composite key already ties district_id to a student or document, district_id
+-- has no foreign key of its own to districts: it would check the same thing again
+-- for every row written.
 
 CREATE TABLE samegoal.districts (
     id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -59,8 +62,7 @@ COMMENT ON COLUMN samegoal.students.sis_student_id IS 'The student''s id in the 
 
 CREATE TABLE samegoal.documents (
     id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    district_id         bigint NOT NULL DEFAULT samegoal.sg_current_district_id()
-                        REFERENCES samegoal.districts (id),
+    district_id         bigint NOT NULL DEFAULT samegoal.sg_current_district_id(),
     student_id          bigint NOT NULL,
     owner_id            bigint NOT NULL,
     doc_type            text NOT NULL CHECK (btrim(doc_type) <> ''),
@@ -94,8 +96,7 @@ COMMENT ON COLUMN samegoal.documents.source_document_id IS 'On a received copy: 
 
 CREATE TABLE samegoal.document_files (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    district_id     bigint NOT NULL DEFAULT samegoal.sg_current_district_id()
-                    REFERENCES samegoal.districts (id),
+    district_id     bigint NOT NULL DEFAULT samegoal.sg_current_district_id(),
     document_id     bigint NOT NULL,
     filename        text NOT NULL CHECK (btrim(filename) <> ''),
     content_type    text NOT NULL DEFAULT 'application/octet-stream',
@@ -156,7 +157,7 @@ COMMENT ON COLUMN samegoal.transfer_documents.received_document_id IS 'The recei
 
 CREATE TABLE samegoal.purged_documents (
     document_id     bigint PRIMARY KEY,
-    district_id     bigint NOT NULL REFERENCES samegoal.districts (id),
+    district_id     bigint NOT NULL,
     student_id      bigint NOT NULL,
     doc_type        text NOT NULL,
     purged_by       bigint,
