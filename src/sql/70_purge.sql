@@ -1,17 +1,19 @@
 -- Delete, restore and purge documents of the acting district.
 
--- Lock the given documents of the acting district and check that the acting user
--- may delete or restore them. Missing and other-district ids are one error (SG006).
-CREATE FUNCTION samegoal.sg_lock_own_documents(document_ids bigint[])
-RETURNS SETOF samegoal.documents
+-- Delete (deleting = true) or restore documents of the acting district: lock them,
+-- check that the acting user may, and change those not yet in the wanted state.
+-- Missing and other-district ids are one error (SG006).
+CREATE FUNCTION samegoal.sg_change_deletion(document_ids bigint[], deleting boolean)
+RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     actor samegoal.users;
     wanted bigint[];
-    locked_count integer := 0;
-    doc samegoal.documents;
+    locked_count integer;
+    others_count integer;
+    changed integer;
 BEGIN
     SELECT u.* INTO actor FROM samegoal.users u
      WHERE u.id = samegoal.sg_current_user_id() AND u.is_active;
@@ -28,65 +30,48 @@ BEGIN
     END IF;
     wanted := ARRAY(SELECT DISTINCT unnest(document_ids) ORDER BY 1);
 
-    FOR doc IN
-        SELECT d.* FROM samegoal.documents d
-         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
-         ORDER BY d.id
-           FOR UPDATE
-    LOOP
-        IF NOT actor.is_admin AND doc.owner_id <> actor.id THEN
-            RAISE EXCEPTION 'permission denied: only the owner of a document or an administrator may delete or restore it'
-                USING ERRCODE = '42501';
-        END IF;
-        RETURN NEXT doc;
-        locked_count := locked_count + 1;
-    END LOOP;
+    SELECT count(*), count(*) FILTER (WHERE l.owner_id <> actor.id)
+      INTO locked_count, others_count
+      FROM (SELECT d.owner_id FROM samegoal.documents d
+             WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+             ORDER BY d.id
+               FOR UPDATE) l;
     IF locked_count < cardinality(wanted) THEN
         RAISE EXCEPTION 'document not found' USING ERRCODE = 'SG006',
             DETAIL = 'No document with that id exists in this district.';
     END IF;
-END
-$$;
+    IF others_count > 0 AND NOT actor.is_admin THEN
+        RAISE EXCEPTION 'permission denied: only the owner of a document or an administrator may delete or restore it'
+            USING ERRCODE = '42501';
+    END IF;
 
-COMMENT ON FUNCTION samegoal.sg_lock_own_documents(bigint[]) IS
-'Internal: lock documents of the acting district that the acting user may delete or restore';
-
-CREATE FUNCTION samegoal.sg_delete_documents(document_ids bigint[])
-RETURNS integer
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    changed integer;
-BEGIN
     UPDATE samegoal.documents d
-       SET deleted_at = now(), deleted_by = samegoal.sg_current_user_id()
-      FROM samegoal.sg_lock_own_documents(document_ids) locked
-     WHERE d.id = locked.id AND d.deleted_at IS NULL;
+       SET deleted_at = CASE WHEN deleting THEN now() END,
+           deleted_by = CASE WHEN deleting THEN actor.id END
+     WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+       AND (d.deleted_at IS NULL) = deleting;
     GET DIAGNOSTICS changed = ROW_COUNT;
     RETURN changed;
 END
 $$;
+
+COMMENT ON FUNCTION samegoal.sg_change_deletion(bigint[], boolean) IS
+'Internal: delete or restore documents of the acting district that the acting user may change; returns how many changed';
+
+CREATE FUNCTION samegoal.sg_delete_documents(document_ids bigint[])
+RETURNS integer
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'SELECT samegoal.sg_change_deletion(document_ids, true)';
 
 COMMENT ON FUNCTION samegoal.sg_delete_documents(bigint[]) IS
 'Delete documents of the acting district (the owner or an admin may); returns how many were live';
 
 CREATE FUNCTION samegoal.sg_restore_documents(document_ids bigint[])
 RETURNS integer
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    changed integer;
-BEGIN
-    UPDATE samegoal.documents d
-       SET deleted_at = NULL, deleted_by = NULL
-      FROM samegoal.sg_lock_own_documents(document_ids) locked
-     WHERE d.id = locked.id AND d.deleted_at IS NOT NULL;
-    GET DIAGNOSTICS changed = ROW_COUNT;
-    RETURN changed;
-END
-$$;
+AS 'SELECT samegoal.sg_change_deletion(document_ids, false)';
 
 COMMENT ON FUNCTION samegoal.sg_restore_documents(bigint[]) IS
 'Restore deleted documents of the acting district (the owner or an admin may); returns how many were deleted';

@@ -224,13 +224,13 @@ SELECT 'outsider', format('SELECT samegoal.%s(%s)', f, args), '42501', format('o
                ('sg_set_transfers_enabled', 'NULL'), ('sg_set_transfer_coordinator', 'NULL, NULL, NULL'),
                ('sg_delete_documents', 'NULL'), ('sg_restore_documents', 'NULL'),
                ('sg_purge_documents', 'NULL'), ('sg_transfer_documents', 'NULL, NULL, NULL, NULL'),
-               ('sg_require_admin', ''), ('sg_lock_own_documents', 'NULL')) AS c(f, args);
+               ('sg_require_admin', ''), ('sg_change_deletion', 'NULL, true')) AS c(f, args);
 
 -- A superuser, not acting: the internal helpers and the trigger functions.
 INSERT INTO cases (section, sql, sqlstate, description) VALUES
     ('superuser', 'SELECT samegoal.sg_require_admin()', '42501', 'superuser: sg_require_admin() not acting: 42501'),
-    ('superuser', 'SELECT * FROM samegoal.sg_lock_own_documents(NULL)', '42501',
-     'superuser: sg_lock_own_documents(NULL) not acting: 42501'),
+    ('superuser', 'SELECT samegoal.sg_change_deletion(NULL, true)', '42501',
+     'superuser: sg_change_deletion(NULL, true) not acting: 42501'),
     ('superuser', 'SELECT samegoal.sg_transfers_check_settings()', '0A000',
      'superuser: the settings trigger function called directly: 0A000'),
     ('superuser', 'SELECT samegoal.sg_transfer_record_kept()', '0A000',
