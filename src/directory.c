@@ -7,9 +7,12 @@
  * A search lists districts of the acting district's state, never the acting
  * district itself, matching the search text against domain and name:
  * exactly, as a prefix, as the prefix of a word of the name, as a substring,
- * or by trigram similarity (pg_trgm), ranked in that order. One statement
- * finds and ranks the substring matches (the first four ranks); only when
- * they do not fill max_results does a second one add districts by
+ * or by trigram similarity (pg_trgm), ranked in that order. Two cheap
+ * statements first look for the exact and prefix domain matches of the whole
+ * state and for word-prefix matches among the first districts by name; when
+ * these fill max_results, nothing below them can enter. Otherwise one
+ * statement finds and ranks the substring matches (the first four ranks);
+ * only when they do not fill max_results does another add districts by
  * similarity. The statements are kept with generic plans, which the GIN
  * trigram indexes on lower(domain), lower(name) and the domain's first label,
  * ANDed with the index on state, serve.
@@ -82,12 +85,17 @@
 	" NULLIF(btrim(d.coordinator_phone), '')"
 
 /*
- * The substring statement, in two forms that differ only in how they test for
- * the substring: with LIKE, which the trigram indexes serve once the search
- * holds three word characters in a row (a trigram), and with strpos() for
- * shorter searches, which would make a trigram index read all of itself.
+ * The substring statement, in two forms that differ only in how they find
+ * candidates: through the trigram indexes, with a LIKE pattern holding the
+ * longest run of word characters of the search once it has three in a row (a
+ * trigram), and by reading the state's districts for shorter searches, which
+ * would make a trigram index read all of itself. Either way strpos() decides.
+ * The index reads only the trigrams of that run: the other words of a search
+ * often hold trigrams that nearly every domain or name holds ("k12",
+ * "exa", "sch"), whose long posting lists cost far more to read than they
+ * narrow the candidates.
  * Parameters: $1 state, $2 acting district id, $3 lowered search, $4 prefix
- * pattern, $5 substring pattern, $6 word-prefix patterns, $7 limit.
+ * pattern, $5 candidate pattern, $6 word-prefix patterns, $7 limit.
  */
 #define SUBSTRING_STATEMENT(test_domain, test_name) \
 	"SELECT " DIRECTORY_SELECT_LIST \
@@ -109,9 +117,11 @@ typedef struct DirectorySearch
 {
 	char	   *lowered;		/* trimmed and lower-cased */
 	char	   *prefix;			/* LIKE pattern: starts with it */
-	char	   *substring;		/* LIKE pattern: contains it */
+	char	   *candidate;		/* LIKE pattern: contains its longest word */
 	ArrayType  *word_prefix;	/* LIKE patterns: a word of the name starts with it */
 	bool		has_trigram;	/* holds three word characters in a row */
+	bool		starts_with_word;	/* its first character is a word character */
+	char	   *leading_prefix; /* LIKE pattern: starts with its leading word */
 	int			length;			/* in characters */
 } DirectorySearch;
 
@@ -211,26 +221,39 @@ like_pattern(const char *before, const char *text)
 }
 
 /*
- * Whether pg_trgm extracts a trigram from a LIKE pattern holding this text:
- * three word characters in a row. Every character outside ASCII counts as a
- * word character; if it is not one, a trigram index reads more than it needs.
+ * The longest run of word characters in text (the first of equals), or NULL
+ * when none holds three characters, the least from which pg_trgm extracts a
+ * trigram for a LIKE pattern. Every character outside ASCII counts as a word
+ * character; if it is not one, a trigram index reads more than it needs.
  */
-static bool
-holds_trigram(const char *text)
+static char *
+longest_word(const char *text)
 {
-	int			run = 0;
+	const char *best = NULL;
+	int			best_chars = 0;
+	size_t		best_bytes = 0;
+	const char *start = NULL;
+	int			chars = 0;
 
-	for (const char *p = text; *p; p += pg_mblen(p))
+	for (const char *p = text;; p += pg_mblen(p))
 	{
-		if (IS_HIGHBIT_SET(*p) || isalnum((unsigned char) *p))
+		if (*p != '\0' && (IS_HIGHBIT_SET(*p) || isalnum((unsigned char) *p)))
 		{
-			if (++run == 3)
-				return true;
+			if (chars++ == 0)
+				start = p;
+			continue;
 		}
-		else
-			run = 0;
+		if (chars > best_chars)
+		{
+			best = start;
+			best_chars = chars;
+			best_bytes = p - start;
+		}
+		chars = 0;
+		if (*p == '\0')
+			break;
 	}
-	return false;
+	return best_chars >= 3 ? pnstrdup(best, best_bytes) : NULL;
 }
 
 /*
@@ -247,6 +270,7 @@ prepare_search(text *search, DirectorySearch *out)
 	char	   *start = raw + strspn(raw, blanks);
 	size_t		len = strlen(start);
 	Datum		patterns[lengthof(word_starts)];
+	char	   *word;
 
 	while (len > 0 && strchr(blanks, start[len - 1]) != NULL)
 		len--;
@@ -255,14 +279,106 @@ prepare_search(text *search, DirectorySearch *out)
 
 	out->lowered = str_tolower(start, len, DEFAULT_COLLATION_OID);
 	out->prefix = like_pattern("", out->lowered);
-	out->substring = like_pattern("%", out->lowered);
+	word = longest_word(out->lowered);
+	out->has_trigram = word != NULL;
+	out->starts_with_word = IS_HIGHBIT_SET(out->lowered[0]) ||
+		isalnum((unsigned char) out->lowered[0]);
+	{
+		const char *end = out->lowered;
+
+		while (*end && (IS_HIGHBIT_SET(*end) || isalnum((unsigned char) *end)))
+			end += pg_mblen(end);
+		out->leading_prefix = like_pattern("", pnstrdup(out->lowered, end - out->lowered));
+	}
+	out->candidate = word != NULL ? like_pattern("%", word) : NULL;
 	for (int i = 0; i < (int) lengthof(word_starts); i++)
 		patterns[i] = CStringGetTextDatum(like_pattern(word_starts[i], out->lowered));
 	out->word_prefix = construct_array(patterns, lengthof(word_starts), TEXTOID, -1, false,
 									   TYPALIGN_INT);
-	out->has_trigram = holds_trigram(out->lowered);
 	out->length = pg_mbstrlen(out->lowered);
 	return true;
+}
+
+/*
+ * The first two ranks, exact domain and domain prefix, over the whole state,
+ * up to limit, ranked: read through the trigram index on lower(domain), which
+ * serves a prefix pattern from its first character on. The index reads the
+ * trigrams of the search's leading word only; strpos() decides. Parameters:
+ * $1 state, $2 acting district id, $3 lowered search, $4 prefix pattern, $5
+ * limit, $6 prefix pattern of the leading word.
+ */
+static void
+find_domain_prefixes(Datum state, int64 district_id, const DirectorySearch *search,
+					 int32 limit)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		args[6];
+
+	if (plan == NULL)
+	{
+		Oid			argtypes[6] = {TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID, TEXTOID};
+
+		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
+									"  FROM samegoal.districts d"
+									" WHERE lower(d.domain) LIKE $6 AND strpos(lower(d.domain), $3) = 1"
+									"   AND d.state = $1 AND d.id <> $2"
+									" ORDER BY CASE WHEN lower(d.domain) = $3 THEN 0 ELSE 1 END,"
+									"          d.name, d.domain"
+									" LIMIT $5",
+									6, argtypes);
+	}
+	args[0] = state;
+	args[1] = Int64GetDatum(district_id);
+	args[2] = CStringGetTextDatum(search->lowered);
+	args[3] = CStringGetTextDatum(search->prefix);
+	args[4] = Int32GetDatum(limit);
+	args[5] = CStringGetTextDatum(search->leading_prefix);
+	execute_plan(plan, args);
+}
+
+/*
+ * Districts of the third rank (a word of the name starts with the search, the
+ * domain does not) among the state's first NAME_WINDOW districts by name, up
+ * to limit, by name. A district past them comes after each of them by name,
+ * so when this fills what the first two ranks left of max_results, no other
+ * district can displace them: a search for a word most names share ("school
+ * di") is answered without reading the many districts that hold it.
+ * Parameters: $1 state, $2 acting district id, $3 prefix pattern, $4
+ * word-prefix patterns, $5 limit, $6 lowered search.
+ */
+#define NAME_WINDOW		60
+
+static void
+find_word_prefixes_first(Datum state, int64 district_id, const DirectorySearch *search,
+						 int32 limit)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		args[6];
+
+	if (plan == NULL)
+	{
+		Oid			argtypes[6] = {TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID};
+
+		plan = prepare_generic_kept("SELECT d.domain, d.name, d.city, d.state, d.transfers_enabled,"
+									" NULLIF(btrim(d.coordinator_name), ''), NULLIF(btrim(d.coordinator_email), ''),"
+									" NULLIF(btrim(d.coordinator_phone), '')"
+									"  FROM (SELECT w.* FROM samegoal.districts w"
+									"         WHERE w.state = $1 AND w.id <> $2"
+									"         ORDER BY w.name, w.domain"
+									"         LIMIT " CppAsString2(NAME_WINDOW) ") d"
+									" WHERE strpos(lower(d.name), $6) > 0 AND lower(d.name) LIKE ANY ($4)"
+									"   AND NOT lower(d.domain) LIKE $3"
+									" ORDER BY d.name, d.domain"
+									" LIMIT $5",
+									6, argtypes);
+	}
+	args[0] = state;
+	args[1] = Int64GetDatum(district_id);
+	args[2] = CStringGetTextDatum(search->prefix);
+	args[3] = PointerGetDatum(search->word_prefix);
+	args[4] = Int32GetDatum(limit);
+	args[5] = CStringGetTextDatum(search->lowered);
+	execute_plan(plan, args);
 }
 
 /* Districts whose domain or name holds the search, up to limit, ranked. */
@@ -275,8 +391,8 @@ find_substrings(Datum state, int64 district_id, const DirectorySearch *search, i
 	Datum		args[7];
 
 	if (indexed_plan == NULL)
-		indexed_plan = prepare_generic_kept(SUBSTRING_STATEMENT("lower(d.domain) LIKE $5",
-																"lower(d.name) LIKE $5"),
+		indexed_plan = prepare_generic_kept(SUBSTRING_STATEMENT("(lower(d.domain) LIKE $5 AND strpos(lower(d.domain), $3) > 0)",
+																"(lower(d.name) LIKE $5 AND strpos(lower(d.name), $3) > 0)"),
 											7, argtypes);
 	if (short_plan == NULL)
 		short_plan = prepare_generic_kept(SUBSTRING_STATEMENT("strpos(lower(d.domain), $3) > 0",
@@ -287,7 +403,8 @@ find_substrings(Datum state, int64 district_id, const DirectorySearch *search, i
 	args[1] = Int64GetDatum(district_id);
 	args[2] = CStringGetTextDatum(search->lowered);
 	args[3] = CStringGetTextDatum(search->prefix);
-	args[4] = CStringGetTextDatum(search->substring);
+	args[4] = search->has_trigram ? CStringGetTextDatum(search->candidate) :
+		CStringGetTextDatum("");
 	args[5] = PointerGetDatum(search->word_prefix);
 	args[6] = Int32GetDatum(limit);
 	execute_plan(search->has_trigram ? indexed_plan : short_plan, args);
@@ -297,6 +414,15 @@ find_substrings(Datum state, int64 district_id, const DirectorySearch *search, i
  * The similarity statement, for pg_trgm in the given schema. Parameters: $1
  * state, $2 acting district id, $3 lowered search, $4 its first label, $5
  * limit.
+ *
+ * A district's similarity is the greater of its name's and its first label's.
+ * Each is computed once, by the branch that finds the district through its
+ * index: a district that only one branch finds is below the threshold in the
+ * other, so that branch's similarity is the greater. Testing both operators
+ * in one OR, as an index recheck, again as a filter (the operators depend on
+ * a setting, so the planner cannot drop the copy) and once more for the
+ * order, costs up to three times as many comparisons, which dominate the
+ * statement when a common word brings many candidates.
  */
 static SPIPlanPtr
 similarity_statement(Oid schema)
@@ -308,14 +434,20 @@ similarity_statement(Oid schema)
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT " DIRECTORY_SELECT_LIST
-					 "  FROM samegoal.districts d"
-					 " WHERE d.state = $1 AND d.id <> $2"
-					 "   AND ($3 OPERATOR(%s.<%%) lower(d.name)"
-					 "        OR $4 OPERATOR(%s.<%%) split_part(lower(d.domain), '.', 1))"
+					 "  FROM (SELECT c.id, max(c.similarity) AS similarity"
+					 "          FROM (SELECT n.id, %s.word_similarity($3, lower(n.name)) AS similarity"
+					 "                  FROM samegoal.districts n"
+					 "                 WHERE n.state = $1 AND $3 OPERATOR(%s.<%%) lower(n.name)"
+					 "                UNION ALL"
+					 "                SELECT l.id, %s.word_similarity($4, split_part(lower(l.domain), '.', 1))"
+					 "                  FROM samegoal.districts l"
+					 "                 WHERE l.state = $1"
+					 "                   AND $4 OPERATOR(%s.<%%) split_part(lower(l.domain), '.', 1)) c"
+					 "         GROUP BY c.id) s"
+					 "  JOIN samegoal.districts d ON d.id = s.id"
+					 " WHERE d.id <> $2"
 					 "   AND strpos(lower(d.domain), $3) = 0 AND strpos(lower(d.name), $3) = 0"
-					 " ORDER BY greatest(%s.word_similarity($3, lower(d.name)),"
-					 "                   %s.word_similarity($4, split_part(lower(d.domain), '.', 1))) DESC,"
-					 "          d.name, d.domain"
+					 " ORDER BY s.similarity DESC, d.name, d.domain"
 					 " LIMIT $5",
 					 trgm, trgm, trgm, trgm);
 	return prepare_generic_kept(sql.data, 5, argtypes);
@@ -382,28 +514,38 @@ list_districts(Datum state, int64 district_id, int32 limit)
 }
 
 /*
+ * Append the first count rows of a statement's result to the function's
+ * result.
+ */
+static void
+store_rows(ReturnSetInfo *rsinfo, SPITupleTable *tuptable, uint64 count)
+{
+	Datum		values[DIRECTORY_COLUMNS];
+	bool		nulls[DIRECTORY_COLUMNS];
+
+	if (tuptable->tupdesc->natts != DIRECTORY_COLUMNS ||
+		rsinfo->setDesc->natts != DIRECTORY_COLUMNS)
+		elog(ERROR, "directory statement returned %d columns, expected %d",
+			 tuptable->tupdesc->natts, DIRECTORY_COLUMNS);
+
+	for (uint64 row = 0; row < count; row++)
+	{
+		for (int col = 0; col < DIRECTORY_COLUMNS; col++)
+			values[col] = SPI_getbinval(tuptable->vals[row], tuptable->tupdesc,
+										col + 1, &nulls[col]);
+		/* The tuplestore copies the values into its own memory. */
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
  * Append the rows of the last statement to the function's result; returns how
  * many.
  */
 static int32
 store_results(ReturnSetInfo *rsinfo)
 {
-	Datum		values[DIRECTORY_COLUMNS];
-	bool		nulls[DIRECTORY_COLUMNS];
-
-	if (SPI_tuptable->tupdesc->natts != DIRECTORY_COLUMNS ||
-		rsinfo->setDesc->natts != DIRECTORY_COLUMNS)
-		elog(ERROR, "directory statement returned %d columns, expected %d",
-			 SPI_tuptable->tupdesc->natts, DIRECTORY_COLUMNS);
-
-	for (uint64 row = 0; row < SPI_processed; row++)
-	{
-		for (int col = 0; col < DIRECTORY_COLUMNS; col++)
-			values[col] = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
-										col + 1, &nulls[col]);
-		/* The tuplestore copies the values into its own memory. */
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	store_rows(rsinfo, SPI_tuptable, SPI_processed);
 	return (int32) SPI_processed;
 }
 
@@ -447,6 +589,33 @@ sg_find_district(PG_FUNCTION_ARGS)
 	{
 		int32		found;
 
+		/*
+		 * When the first ranks alone fill max_results, they are the answer,
+		 * found without reading every district that holds the search. Both
+		 * shortcuts need a trigram from the search's first character.
+		 */
+		if (search.starts_with_word)
+		{
+			SPITupleTable *prefixes;
+			uint64		nprefixes;
+
+			find_domain_prefixes(state, district_id, &search, limit);
+			if (SPI_processed == (uint64) limit)
+			{
+				(void) store_results(rsinfo);
+				goto done;
+			}
+			prefixes = SPI_tuptable;
+			nprefixes = SPI_processed;
+			find_word_prefixes_first(state, district_id, &search, limit - (int32) nprefixes);
+			if (nprefixes + SPI_processed == (uint64) limit)
+			{
+				store_rows(rsinfo, prefixes, nprefixes);
+				(void) store_results(rsinfo);
+				goto done;
+			}
+		}
+
 		/* Every substring match ranks above every match by similarity. */
 		find_substrings(state, district_id, &search, limit);
 		found = store_results(rsinfo);
@@ -458,6 +627,7 @@ sg_find_district(PG_FUNCTION_ARGS)
 		}
 	}
 
+done:
 	sg_finish_spi();
 	sg_leave_owner_scope(&scope);
 	return (Datum) 0;
