@@ -359,9 +359,7 @@ find_word_prefixes_first(Datum state, int64 district_id, const DirectorySearch *
 	{
 		Oid			argtypes[6] = {TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID};
 
-		plan = prepare_generic_kept("SELECT d.domain, d.name, d.city, d.state, d.transfers_enabled,"
-									" NULLIF(btrim(d.coordinator_name), ''), NULLIF(btrim(d.coordinator_email), ''),"
-									" NULLIF(btrim(d.coordinator_phone), '')"
+		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
 									"  FROM (SELECT w.* FROM samegoal.districts w"
 									"         WHERE w.state = $1 AND w.id <> $2"
 									"         ORDER BY w.name, w.domain"
