@@ -7,18 +7,23 @@
  * A search lists districts of the acting district's state, never the acting
  * district itself, matching the search text against domain and name:
  * exactly, as a prefix, as the prefix of a word of the name, as a substring,
- * or by trigram similarity (pg_trgm), ranked in that order. Two cheap
- * statements first look for the exact and prefix domain matches of the whole
- * state and for word-prefix matches among the first districts by name; when
- * these fill max_results, nothing below them can enter. Otherwise one
- * statement finds and ranks the substring matches (the first four ranks);
- * only when they do not fill max_results does another add districts by
- * similarity. The statements are kept with generic plans, which the GIN
- * trigram indexes on lower(domain), lower(name) and the domain's first label,
- * ANDed with the index on state, serve.
+ * or with typos, ranked in that order. Two cheap statements first look for
+ * the exact and prefix domain matches of the whole state and for word-prefix
+ * matches among the first districts by name; when these fill max_results,
+ * nothing below them can enter. Otherwise one statement finds and ranks the
+ * substring matches (the first four ranks); only when they do not fill
+ * max_results are districts added by similarity. The statements are kept
+ * with generic plans, which the GIN indexes serve.
+ *
+ * Typos are corrected word by word against the vocabulary of district names
+ * (samegoal.directory_words), with pg_trgm's word similarity: a word list of
+ * a few thousand short entries is searched far faster than the names
+ * themselves, where a word that most names share ("school") would bring
+ * every district of the state to be scored. A search that looks like a
+ * domain is compared with the first labels of the domains instead.
  *
  * pg_trgm may live in any schema, so its schema is looked up at run time and
- * the similarity statement is prepared again when pg_trgm has moved.
+ * the statements naming it are prepared again when pg_trgm has moved.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,6 +49,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
+#include "utils/varlena.h"
 
 #include "samegoal.h"
 
@@ -51,31 +57,33 @@
 #define DIRECTORY_COLUMNS		8
 
 /*
- * Typo tolerance: the search matches a district by pg_trgm's word similarity
- * (<%) to its name, or of the search's first label (up to the first dot) to
- * the domain's first label, from a threshold on. Only first labels are
- * compared because the rest of a domain (".k12.or.us") is shared by many
- * districts and would make every domain of a state look alike.
+ * Typo tolerance. A search word matches a word of a district's name when
+ * pg_trgm's word similarity (<%) of the one to the other reaches
+ * SIMILARITY_THRESHOLD; a district matches when every word of the search
+ * matches a word of its name, and ranks by the mean of the best similarity of
+ * each. A search that looks like a domain (a dot and no blank) is compared,
+ * as one word, with the first label of each domain: the rest of a domain
+ * (".k12.or.us") is shared by many districts and would make every domain of
+ * a state look alike.
  *
  * pg_trgm's default threshold (0.6) misses most swaps of two letters in one
- * word: "elsmide" scores 0.33 against "Elmside". A search of several words
- * keeps the trigrams of its other words and scores higher ("elsmide school"
- * 0.6 against "Elmside School District"), while a word that most names share
- * alone lifts every such name above 0.3 ("greenivew school" 0.41 against
- * "Oakdale School District"), and makes the index return all of them; so
- * several words need more.
+ * word: "elsmide" scores 0.33 against "elmside". Since every word of the
+ * search must match, a lower threshold per word stays precise.
  */
-#define SIMILARITY_THRESHOLD_ONE_WORD	"0.3"
-#define SIMILARITY_THRESHOLD_WORDS		"0.45"
+#define SIMILARITY_THRESHOLD	"0.3"
+#define SIMILARITY_THRESHOLD_VALUE	0.3
 
 /*
- * Below SIMILARITY_MIN_CHARS characters a search finds nothing by similarity
- * that it does not find as a substring. Above SIMILARITY_MAX_CHARS it is no
- * mistyped district name, and pg_trgm would compare all of it with every
- * candidate, in time that grows with its length; such searches match as
- * substrings only.
+ * Search words shorter than SIMILARITY_MIN_CHARS characters, such as the
+ * start of a word being typed, take no part in typo tolerance: they look like
+ * too many words to tell anything. Only the first SIMILARITY_MAX_WORDS words
+ * of a search count. Above SIMILARITY_MAX_CHARS a search is no mistyped
+ * district name, and pg_trgm would compare all of it with every candidate,
+ * in time that grows with its length; such searches match as substrings
+ * only.
  */
 #define SIMILARITY_MIN_CHARS	3
+#define SIMILARITY_MAX_WORDS	6
 #define SIMILARITY_MAX_CHARS	128
 
 /* The directory columns, as every statement returns them. */
@@ -87,13 +95,15 @@
 /*
  * The substring statement, in two forms that differ only in how they find
  * candidates: through the trigram indexes, with a LIKE pattern holding the
- * longest run of word characters of the search once it has three in a row (a
- * trigram), and by reading the state's districts for shorter searches, which
- * would make a trigram index read all of itself. Either way strpos() decides.
- * The index reads only the trigrams of that run: the other words of a search
- * often hold trigrams that nearly every domain or name holds ("k12",
- * "exa", "sch"), whose long posting lists cost far more to read than they
- * narrow the candidates.
+ * first word of the search of at least three characters (a trigram), and by
+ * reading the state's districts for searches without one, which would make a
+ * trigram index read all of itself. Either way strpos() decides. The index
+ * reads only the trigrams of that word: the other words of a search often
+ * hold trigrams that nearly every domain or name holds ("k12", "exa", "sch"),
+ * whose long posting lists cost far more to read than they narrow the
+ * candidates. The first word, because people type the name that sets a
+ * district apart ("area", "rockton") before the kind of district ("school
+ * district") that most names share.
  * Parameters: $1 state, $2 acting district id, $3 lowered search, $4 prefix
  * pattern, $5 candidate pattern, $6 word-prefix patterns, $7 limit.
  */
@@ -108,22 +118,69 @@
 	"          d.name, d.domain" \
 	" LIMIT $7"
 
-/* The similarity statement and the schema of pg_trgm it was prepared for. */
-static SPIPlanPtr similarity_plan = NULL;
-static Oid	similarity_plan_trgm_schema = InvalidOid;
+/*
+ * The statements that name pg_trgm's operators, and the schema of pg_trgm
+ * they were prepared for.
+ */
+static SPIPlanPtr vocabulary_plan = NULL;
+static SPIPlanPtr trigrams_plan = NULL;
+static SPIPlanPtr label_plan = NULL;
+static Oid	trgm_plans_schema = InvalidOid;
 
 /* The search text in the forms the statements take. */
 typedef struct DirectorySearch
 {
 	char	   *lowered;		/* trimmed and lower-cased */
 	char	   *prefix;			/* LIKE pattern: starts with it */
-	char	   *candidate;		/* LIKE pattern: contains its longest word */
+	char	   *candidate;		/* LIKE pattern: contains its first long word */
 	ArrayType  *word_prefix;	/* LIKE patterns: a word of the name starts with it */
-	bool		has_trigram;	/* holds three word characters in a row */
+	bool		has_trigram;	/* holds a word of three characters */
 	bool		starts_with_word;	/* its first character is a word character */
-	char	   *leading_prefix; /* LIKE pattern: starts with its leading word */
+	char	   *leading_word;	/* its first word, when it starts with one */
 	int			length;			/* in characters */
+	bool		looks_like_domain;	/* holds a dot and no blank */
+	char	   *label;			/* up to its first dot, when it holds no blank */
+	List	   *typo_words;		/* words that take part in typo tolerance */
 } DirectorySearch;
+
+/* Append one row of a directory statement to the function's result. */
+static void
+store_tuple(ReturnSetInfo *rsinfo, TupleDesc desc, HeapTuple tuple)
+{
+	Datum		values[DIRECTORY_COLUMNS];
+	bool		nulls[DIRECTORY_COLUMNS];
+
+	if (desc->natts != DIRECTORY_COLUMNS || rsinfo->setDesc->natts != DIRECTORY_COLUMNS)
+		elog(ERROR, "directory statement returned %d columns, expected %d",
+			 desc->natts, DIRECTORY_COLUMNS);
+
+	for (int col = 0; col < DIRECTORY_COLUMNS; col++)
+		values[col] = SPI_getbinval(tuple, desc, col + 1, &nulls[col]);
+	/* The tuplestore copies the values into its own memory. */
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * Append the first count rows of a statement's result to the function's
+ * result.
+ */
+static void
+store_rows(ReturnSetInfo *rsinfo, SPITupleTable *tuptable, uint64 count)
+{
+	for (uint64 row = 0; row < count; row++)
+		store_tuple(rsinfo, tuptable->tupdesc, tuptable->vals[row]);
+}
+
+/*
+ * Append the rows of the last statement to the function's result; returns how
+ * many.
+ */
+static int32
+store_results(ReturnSetInfo *rsinfo)
+{
+	store_rows(rsinfo, SPI_tuptable, SPI_processed);
+	return (int32) SPI_processed;
+}
 
 /* The namespace pg_trgm is installed in. */
 static Oid
@@ -221,39 +278,80 @@ like_pattern(const char *before, const char *text)
 }
 
 /*
- * The longest run of word characters in text (the first of equals), or NULL
- * when none holds three characters, the least from which pg_trgm extracts a
- * trigram for a LIKE pattern. Every character outside ASCII counts as a word
- * character; if it is not one, a trigram index reads more than it needs.
+ * A character of a word: a letter or digit of ASCII, or any character outside
+ * ASCII, which may well be a letter; if it is not, a trigram index reads a
+ * little more than it needs.
  */
-static char *
-longest_word(const char *text)
+static inline bool
+is_word_char(const char *p)
 {
-	const char *best = NULL;
-	int			best_chars = 0;
-	size_t		best_bytes = 0;
-	const char *start = NULL;
-	int			chars = 0;
+	return IS_HIGHBIT_SET(*p) || isalnum((unsigned char) *p);
+}
 
-	for (const char *p = text;; p += pg_mblen(p))
+/* The words of text, in order: its runs of word characters. */
+static List *
+split_words(const char *text)
+{
+	List	   *words = NIL;
+	const char *p = text;
+
+	while (*p)
 	{
-		if (*p != '\0' && (IS_HIGHBIT_SET(*p) || isalnum((unsigned char) *p)))
-		{
-			if (chars++ == 0)
-				start = p;
-			continue;
-		}
-		if (chars > best_chars)
-		{
-			best = start;
-			best_chars = chars;
-			best_bytes = p - start;
-		}
-		chars = 0;
+		const char *start;
+
+		while (*p && !is_word_char(p))
+			p++;
 		if (*p == '\0')
 			break;
+		start = p;
+		while (*p && is_word_char(p))
+			p += pg_mblen(p);
+		words = lappend(words, pnstrdup(start, p - start));
 	}
-	return best_chars >= 3 ? pnstrdup(best, best_bytes) : NULL;
+	return words;
+}
+
+/* The words of a district name, lower-cased, as the vocabulary holds them. */
+static List *
+name_words(text *name)
+{
+	return split_words(str_tolower(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
+								   DEFAULT_COLLATION_OID));
+}
+
+static int
+compare_cstrings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * sg_directory_words(name text) returns text[]: the distinct words of a
+ * district name, lower-cased and sorted. It feeds the vocabulary and the
+ * index on districts by which typo tolerance finds them, so both split names
+ * as sg_find_district splits searches.
+ */
+PG_FUNCTION_INFO_V1(sg_directory_words);
+Datum
+sg_directory_words(PG_FUNCTION_ARGS)
+{
+	List	   *words = name_words(PG_GETARG_TEXT_PP(0));
+	int			count = list_length(words);
+	char	  **sorted = palloc(sizeof(char *) * Max(count, 1));
+	Datum	   *elems = palloc(sizeof(Datum) * Max(count, 1));
+	int			distinct = 0;
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, words)
+		sorted[i++] = lfirst(lc);
+	qsort(sorted, count, sizeof(char *), compare_cstrings);
+	for (i = 0; i < count; i++)
+		if (distinct == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+			elems[distinct++] = CStringGetTextDatum(sorted[i]);
+
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, distinct, TEXTOID, -1, false,
+										  TYPALIGN_INT));
 }
 
 /*
@@ -270,7 +368,9 @@ prepare_search(text *search, DirectorySearch *out)
 	char	   *start = raw + strspn(raw, blanks);
 	size_t		len = strlen(start);
 	Datum		patterns[lengthof(word_starts)];
-	char	   *word;
+	List	   *words;
+	ListCell   *lc;
+	const char *candidate = NULL;
 
 	while (len > 0 && strchr(blanks, start[len - 1]) != NULL)
 		len--;
@@ -278,62 +378,101 @@ prepare_search(text *search, DirectorySearch *out)
 		return false;
 
 	out->lowered = str_tolower(start, len, DEFAULT_COLLATION_OID);
+	out->length = pg_mbstrlen(out->lowered);
 	out->prefix = like_pattern("", out->lowered);
-	word = longest_word(out->lowered);
-	out->has_trigram = word != NULL;
-	out->starts_with_word = IS_HIGHBIT_SET(out->lowered[0]) ||
-		isalnum((unsigned char) out->lowered[0]);
-	{
-		const char *end = out->lowered;
+	out->starts_with_word = is_word_char(out->lowered);
+	out->looks_like_domain = strchr(out->lowered, '.') != NULL &&
+		strpbrk(out->lowered, blanks) == NULL;
+	out->label = strpbrk(out->lowered, blanks) == NULL ?
+		pnstrdup(out->lowered, strcspn(out->lowered, ".")) : NULL;
+	if (out->label != NULL && pg_mbstrlen(out->label) < SIMILARITY_MIN_CHARS)
+		out->label = NULL;
 
-		while (*end && (IS_HIGHBIT_SET(*end) || isalnum((unsigned char) *end)))
-			end += pg_mblen(end);
-		out->leading_prefix = like_pattern("", pnstrdup(out->lowered, end - out->lowered));
+	words = split_words(out->lowered);
+	out->leading_word = out->starts_with_word ? linitial(words) : NULL;
+	out->typo_words = NIL;
+	foreach(lc, words)
+	{
+		char	   *word = lfirst(lc);
+
+		if (pg_mbstrlen(word) < SIMILARITY_MIN_CHARS)
+			continue;
+		if (candidate == NULL)
+			candidate = word;
+		if (list_length(out->typo_words) < SIMILARITY_MAX_WORDS)
+			out->typo_words = lappend(out->typo_words, word);
 	}
-	out->candidate = word != NULL ? like_pattern("%", word) : NULL;
+	out->has_trigram = candidate != NULL;
+	out->candidate = candidate != NULL ? like_pattern("%", candidate) : NULL;
+
 	for (int i = 0; i < (int) lengthof(word_starts); i++)
 		patterns[i] = CStringGetTextDatum(like_pattern(word_starts[i], out->lowered));
 	out->word_prefix = construct_array(patterns, lengthof(word_starts), TEXTOID, -1, false,
 									   TYPALIGN_INT);
-	out->length = pg_mbstrlen(out->lowered);
 	return true;
 }
 
 /*
- * The first two ranks, exact domain and domain prefix, over the whole state,
- * up to limit, ranked: read through the trigram index on lower(domain), which
- * serves a prefix pattern from its first character on. The index reads the
- * trigrams of the search's leading word only; strpos() decides. Parameters:
- * $1 state, $2 acting district id, $3 lowered search, $4 prefix pattern, $5
- * limit, $6 prefix pattern of the leading word.
+ * The least string, bytewise, above every string that starts with prefix:
+ * prefix with its last byte raised by one, once trailing bytes that cannot be
+ * raised are dropped; NULL when there is none. It may not be valid text in
+ * the database's encoding, which a bytewise comparison does not mind.
  */
-static void
+static text *
+above_prefix(const char *prefix)
+{
+	int			len = strlen(prefix);
+	text	   *above;
+
+	while (len > 0 && (unsigned char) prefix[len - 1] == 0xFF)
+		len--;
+	if (len == 0)
+		return NULL;
+	above = cstring_to_text_with_len(prefix, len);
+	VARDATA(above)[len - 1] = (char) ((unsigned char) prefix[len - 1] + 1);
+	return above;
+}
+
+/*
+ * The first two ranks, exact domain and domain prefix, over the whole state,
+ * up to limit, ranked: the domains from the search up to the least string
+ * above every string it starts, a range of the index on (state,
+ * lower(domain)) in bytewise order. Returns false when there is no such
+ * string. Parameters: $1 state, $2 acting district id, $3 lowered search, $4
+ * the string above, $5 limit.
+ */
+static bool
 find_domain_prefixes(Datum state, int64 district_id, const DirectorySearch *search,
 					 int32 limit)
 {
 	static SPIPlanPtr plan = NULL;
-	Datum		args[6];
+	text	   *above = above_prefix(search->lowered);
+	Datum		args[5];
 
+	if (above == NULL)
+		return false;
 	if (plan == NULL)
 	{
-		Oid			argtypes[6] = {TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID, TEXTOID};
+		Oid			argtypes[5] = {TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID};
 
 		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
 									"  FROM samegoal.districts d"
-									" WHERE lower(d.domain) LIKE $6 AND strpos(lower(d.domain), $3) = 1"
-									"   AND d.state = $1 AND d.id <> $2"
+									" WHERE d.state = $1"
+									"   AND lower(d.domain) COLLATE \"C\" >= $3"
+									"   AND lower(d.domain) COLLATE \"C\" < $4"
+									"   AND d.id <> $2"
 									" ORDER BY CASE WHEN lower(d.domain) = $3 THEN 0 ELSE 1 END,"
 									"          d.name, d.domain"
 									" LIMIT $5",
-									6, argtypes);
+									5, argtypes);
 	}
 	args[0] = state;
 	args[1] = Int64GetDatum(district_id);
 	args[2] = CStringGetTextDatum(search->lowered);
-	args[3] = CStringGetTextDatum(search->prefix);
+	args[3] = PointerGetDatum(above);
 	args[4] = Int32GetDatum(limit);
-	args[5] = CStringGetTextDatum(search->leading_prefix);
 	execute_plan(plan, args);
+	return true;
 }
 
 /*
@@ -379,6 +518,71 @@ find_word_prefixes_first(Datum state, int64 district_id, const DirectorySearch *
 	execute_plan(plan, args);
 }
 
+/*
+ * Districts of the third rank (a word of the name starts with the search, the
+ * domain does not), up to limit, by name: found through the words of their
+ * names that start with the search's first word, which every one of them has,
+ * in the index of district_words. Returns false, without looking, when the
+ * search starts with no word, or when WORD_PREFIX_MANY names of the state or
+ * more hold words starting with it: the state's first districts by name are
+ * then the cheaper place to look (find_word_prefixes_first).
+ * Parameters: $1 state, $2 acting district id, $3 prefix pattern, $4
+ * word-prefix patterns, $5 limit, $6 first word, $7 the string above every
+ * word that starts with it.
+ */
+#define WORD_PREFIX_MANY	200
+
+static bool
+find_word_prefixes(Datum state, int64 district_id, const DirectorySearch *search, int32 limit)
+{
+	static SPIPlanPtr count_plan = NULL;
+	static SPIPlanPtr plan = NULL;
+	text	   *above;
+	Datum		args[7];
+	bool		isnull;
+
+	if (!search->starts_with_word || (above = above_prefix(search->leading_word)) == NULL)
+		return false;
+	if (plan == NULL)
+	{
+		Oid			count_argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+		Oid			argtypes[7] = {TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID,
+		TEXTOID};
+
+		count_plan = prepare_generic_kept("SELECT count(*) FROM (SELECT FROM samegoal.district_words w"
+										  " WHERE w.state = $1 AND w.word >= $2 AND w.word < $3"
+										  " LIMIT " CppAsString2(WORD_PREFIX_MANY) ") w",
+										  3, count_argtypes);
+		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
+									"  FROM samegoal.districts d"
+									" WHERE d.id IN (SELECT w.district_id FROM samegoal.district_words w"
+									"                 WHERE w.state = $1 AND w.word >= $6 AND w.word < $7)"
+									"   AND d.id <> $2 AND lower(d.name) LIKE ANY ($4)"
+									"   AND NOT lower(d.domain) LIKE $3"
+									" ORDER BY d.name, d.domain"
+									" LIMIT $5",
+									7, argtypes);
+	}
+
+	args[0] = state;
+	args[1] = CStringGetTextDatum(search->leading_word);
+	args[2] = PointerGetDatum(above);
+	execute_plan(count_plan, args);
+	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) >=
+		WORD_PREFIX_MANY)
+		return false;
+
+	args[0] = state;
+	args[1] = Int64GetDatum(district_id);
+	args[2] = CStringGetTextDatum(search->prefix);
+	args[3] = PointerGetDatum(search->word_prefix);
+	args[4] = Int32GetDatum(limit);
+	args[5] = CStringGetTextDatum(search->leading_word);
+	args[6] = PointerGetDatum(above);
+	execute_plan(plan, args);
+	return true;
+}
+
 /* Districts whose domain or name holds the search, up to limit, ranked. */
 static void
 find_substrings(Datum state, int64 district_id, const DirectorySearch *search, int32 limit)
@@ -409,82 +613,359 @@ find_substrings(Datum state, int64 district_id, const DirectorySearch *search, i
 }
 
 /*
- * The similarity statement, for pg_trgm in the given schema. Parameters: $1
- * state, $2 acting district id, $3 lowered search, $4 its first label, $5
- * limit.
+ * Prepare the statements that name pg_trgm's operators, for pg_trgm in the
+ * schema it is in now.
  *
- * A district's similarity is the greater of its name's and its first label's.
- * Each is computed once, by the branch that finds the district through its
- * index: a district that only one branch finds is below the threshold in the
- * other, so that branch's similarity is the greater. Testing both operators
- * in one OR, as an index recheck, again as a filter (the operators depend on
- * a setting, so the planner cannot drop the copy) and once more for the
- * order, costs up to three times as many comparisons, which dominate the
- * statement when a common word brings many candidates.
+ * The vocabulary statement gives, for each search word ($1, numbered from 1),
+ * the words of the vocabulary that match it, with their similarity, sorted
+ * bytewise.
+ *
+ * The trigrams statement gives the trigrams of a text ($1).
+ *
+ * The label statement gives the districts of the state ($1) whose domain's
+ * first label holds $4 or more of the trigrams $3 of the search's label ($2),
+ * with the similarity of the search's label to theirs.
  */
-static SPIPlanPtr
-similarity_statement(Oid schema)
+static void
+prepare_trgm_statements(void)
 {
-	Oid			argtypes[5] = {TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID};
-	const char *trgm = quote_identifier(get_namespace_name(schema));
+	Oid			schema = trgm_schema();
+	const char *trgm;
 	StringInfoData sql;
 
+	if (vocabulary_plan != NULL && schema == trgm_plans_schema)
+		return;
+	/* pg_trgm moved: the kept statements name it where it was. */
+	if (vocabulary_plan != NULL)
+	{
+		SPI_freeplan(vocabulary_plan);
+		SPI_freeplan(trigrams_plan);
+		SPI_freeplan(label_plan);
+		vocabulary_plan = trigrams_plan = label_plan = NULL;
+	}
+
+	trgm = quote_identifier(get_namespace_name(schema));
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT " DIRECTORY_SELECT_LIST
-					 "  FROM (SELECT c.id, max(c.similarity) AS similarity"
-					 "          FROM (SELECT n.id, %s.word_similarity($3, lower(n.name)) AS similarity"
-					 "                  FROM samegoal.districts n"
-					 "                 WHERE n.state = $1 AND $3 OPERATOR(%s.<%%) lower(n.name)"
-					 "                UNION ALL"
-					 "                SELECT l.id, %s.word_similarity($4, split_part(lower(l.domain), '.', 1))"
-					 "                  FROM samegoal.districts l"
-					 "                 WHERE l.state = $1"
-					 "                   AND $4 OPERATOR(%s.<%%) split_part(lower(l.domain), '.', 1)) c"
-					 "         GROUP BY c.id) s"
-					 "  JOIN samegoal.districts d ON d.id = s.id"
-					 " WHERE d.id <> $2"
-					 "   AND strpos(lower(d.domain), $3) = 0 AND strpos(lower(d.name), $3) = 0"
-					 " ORDER BY s.similarity DESC, d.name, d.domain"
-					 " LIMIT $5",
-					 trgm, trgm, trgm, trgm);
-	return prepare_generic_kept(sql.data, 5, argtypes);
+					 "SELECT s.i::pg_catalog.int4, v.word, %s.word_similarity(s.word, v.word)"
+					 "  FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY s(word, i)"
+					 " CROSS JOIN LATERAL (SELECT w.word FROM samegoal.directory_words w"
+					 "                      WHERE s.word OPERATOR(%s.<%%) w.word) v"
+					 " ORDER BY v.word COLLATE \"C\"",
+					 trgm, trgm);
+	{
+		Oid			argtypes[1] = {TEXTARRAYOID};
+
+		vocabulary_plan = prepare_generic_kept(sql.data, 1, argtypes);
+	}
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.show_trgm($1)", trgm);
+	{
+		Oid			argtypes[1] = {TEXTOID};
+
+		trigrams_plan = prepare_generic_kept(sql.data, 1, argtypes);
+	}
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT d.id, %s.word_similarity($2, split_part(lower(d.domain), '.', 1))"
+					 "  FROM samegoal.districts d"
+					 " WHERE d.id IN (SELECT t.district_id FROM samegoal.district_label_trigrams t"
+					 "                 WHERE t.state = $1 AND t.trigram = ANY ($3)"
+					 "                 GROUP BY t.district_id"
+					 "                HAVING count(*) >= $4)",
+					 trgm);
+	{
+		Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID};
+
+		label_plan = prepare_generic_kept(sql.data, 4, argtypes);
+	}
+	trgm_plans_schema = schema;
+}
+
+/* A word of the vocabulary and its similarity to each search word. */
+typedef struct VocabularyMatch
+{
+	char	   *word;
+	float4		similarity[SIMILARITY_MAX_WORDS];	/* -1 where it does not match */
+} VocabularyMatch;
+
+/* A district of the state whose name holds a word like a search word. */
+typedef struct Candidate
+{
+	int64		id;
+	float4		best[SIMILARITY_MAX_WORDS]; /* similarity of the likest word; -1 none */
+	float8		score;
+} Candidate;
+
+static int
+compare_match_words(const void *a, const void *b)
+{
+	return strcmp(((const VocabularyMatch *) a)->word, ((const VocabularyMatch *) b)->word);
+}
+
+static int
+compare_candidates(const void *a, const void *b)
+{
+	float8		x = ((const Candidate *) a)->score;
+	float8		y = ((const Candidate *) b)->score;
+
+	return x > y ? -1 : (x < y ? 1 : 0);
+}
+
+/*
+ * The words of the vocabulary that match the search words, sorted bytewise,
+ * with their similarity to each; returns how many.
+ */
+static int
+match_vocabulary(const DirectorySearch *search, VocabularyMatch **matches)
+{
+	int			nwords = list_length(search->typo_words);
+	Datum		words[SIMILARITY_MAX_WORDS];
+	Datum		arg;
+	int			nmatches = 0;
+	ListCell   *lc;
+
+	foreach(lc, search->typo_words)
+		words[foreach_current_index(lc)] = CStringGetTextDatum(lfirst(lc));
+	arg = PointerGetDatum(construct_array(words, nwords, TEXTOID, -1, false, TYPALIGN_INT));
+	execute_plan(vocabulary_plan, &arg);
+
+	*matches = palloc(sizeof(VocabularyMatch) * Max(SPI_processed, 1));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			word_no = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull)) - 1;
+		char	   *word = TextDatumGetCString(SPI_getbinval(tuple, desc, 2, &isnull));
+		float4		similarity = DatumGetFloat4(SPI_getbinval(tuple, desc, 3, &isnull));
+		VocabularyMatch *last = &(*matches)[nmatches - 1];
+
+		/* Rows come sorted by word: one entry per word. */
+		if (nmatches == 0 || strcmp(last->word, word) != 0)
+		{
+			last = &(*matches)[nmatches++];
+			last->word = word;
+			for (int i = 0; i < SIMILARITY_MAX_WORDS; i++)
+				last->similarity[i] = -1;
+		}
+		last->similarity[word_no] = similarity;
+	}
+	return nmatches;
+}
+
+/*
+ * The districts of the state whose name holds, for every typo word of the
+ * search, a word like it, scored by the mean over the search words of the
+ * similarity of the likest; returns how many. Read from the vocabulary and
+ * the index of district_words alone, without the districts themselves.
+ */
+static int
+name_candidates(Datum state, const DirectorySearch *search, Candidate **candidates)
+{
+	static SPIPlanPtr plan = NULL;
+	int			nwords = list_length(search->typo_words);
+	VocabularyMatch *matches;
+	int			nmatches = match_vocabulary(search, &matches);
+	Datum	   *words = palloc(sizeof(Datum) * Max(nmatches, 1));
+	Datum		args[2];
+	int			ncandidates = 0;
+	int			complete = 0;
+
+	if (plan == NULL)
+	{
+		Oid			argtypes[2] = {TEXTOID, TEXTARRAYOID};
+
+		plan = prepare_generic_kept("SELECT w.word, w.district_id FROM samegoal.district_words w"
+									" WHERE w.state = $1 AND w.word = ANY ($2)"
+									" ORDER BY w.district_id",
+									2, argtypes);
+	}
+	for (int m = 0; m < nmatches; m++)
+		words[m] = CStringGetTextDatum(matches[m].word);
+	args[0] = state;
+	args[1] = PointerGetDatum(construct_array(words, nmatches, TEXTOID, -1, false, TYPALIGN_INT));
+	execute_plan(plan, args);
+
+	*candidates = palloc(sizeof(Candidate) * Max(SPI_processed, 1));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		VocabularyMatch key = {.word = TextDatumGetCString(SPI_getbinval(tuple, desc, 1, &isnull))};
+		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
+		const VocabularyMatch *match = bsearch(&key, matches, nmatches, sizeof(VocabularyMatch),
+											   compare_match_words);
+		Candidate  *candidate = &(*candidates)[ncandidates - 1];
+
+		/* Rows come sorted by district: one entry per district. */
+		if (ncandidates == 0 || candidate->id != id)
+		{
+			candidate = &(*candidates)[ncandidates++];
+			candidate->id = id;
+			for (int i = 0; i < SIMILARITY_MAX_WORDS; i++)
+				candidate->best[i] = -1;
+		}
+		if (match == NULL)
+			continue;			/* cannot be: it was asked for */
+		for (int i = 0; i < nwords; i++)
+			candidate->best[i] = Max(candidate->best[i], match->similarity[i]);
+	}
+
+	/* Keep those with a like word for every search word. */
+	for (int c = 0; c < ncandidates; c++)
+	{
+		Candidate  *candidate = &(*candidates)[c];
+		float8		total = 0;
+		bool		all_words = true;
+
+		for (int i = 0; i < nwords; i++)
+		{
+			all_words &= candidate->best[i] >= 0;
+			total += candidate->best[i];
+		}
+		if (!all_words)
+			continue;
+		candidate->score = total / nwords;
+		(*candidates)[complete++] = *candidate;
+	}
+	return complete;
+}
+
+/*
+ * Add to candidates the districts of the state whose domain's first label is
+ * like the search's, scored by that similarity; a district already there
+ * keeps the greater score. Returns how many candidates there are.
+ *
+ * pg_trgm's word similarity of the search's label to another cannot reach the
+ * threshold unless that label holds as large a share of the search label's
+ * trigrams, so the districts holding that many are all that need comparing.
+ */
+static int
+add_label_candidates(Datum state, const char *label, Candidate **candidates, int ncandidates)
+{
+	Datum		args[4];
+	Datum		trigrams;
+	int			ntrigrams;
+	int			at_least = 0;
+	bool		isnull;
+
+	args[0] = CStringGetTextDatum(label);
+	execute_plan(trigrams_plan, args);
+	trigrams = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	ntrigrams = isnull ? 0 :
+		ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(trigrams)), ARR_DIMS(DatumGetArrayTypeP(trigrams)));
+	if (ntrigrams == 0)
+		return ncandidates;
+	/* As pg_trgm's index decides, in single precision. */
+	while ((float4) at_least / (float4) ntrigrams < SIMILARITY_THRESHOLD_VALUE)
+		at_least++;
+
+	args[0] = state;
+	args[1] = CStringGetTextDatum(label);
+	args[2] = trigrams;
+	args[3] = Int32GetDatum(at_least);
+	execute_plan(label_plan, args);
+
+	*candidates = repalloc(*candidates, sizeof(Candidate) * (ncandidates + SPI_processed + 1));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		float4		similarity = DatumGetFloat4(SPI_getbinval(tuple, desc, 2, &isnull));
+		bool		known = false;
+
+		/* As pg_trgm's <% decides. */
+		if (!(similarity >= SIMILARITY_THRESHOLD_VALUE))
+			continue;
+		for (int c = 0; c < ncandidates && !known; c++)
+			if ((*candidates)[c].id == id)
+			{
+				(*candidates)[c].score = Max((*candidates)[c].score, similarity);
+				known = true;
+			}
+		if (!known)
+		{
+			(*candidates)[ncandidates].id = id;
+			(*candidates)[ncandidates].score = similarity;
+			ncandidates++;
+		}
+	}
+	return ncandidates;
 }
 
 /*
  * Districts similar to the search that do not hold it, up to limit, most
- * similar first.
+ * similar first, then by name, appended to the function's result. At most
+ * excluded districts of the state hold the search or act.
+ *
+ * Only the best candidates are read from districts: limit of them and as many
+ * as may be left out, and those as similar as the last. Every other candidate
+ * is less similar than each of them, so no leaving out can bring one in.
  */
 static void
-find_similar(Datum state, int64 district_id, const DirectorySearch *search, int32 limit)
+find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
+			 const DirectorySearch *search, int32 limit, int32 excluded)
 {
-	Oid			schema = trgm_schema();
+	static SPIPlanPtr plan = NULL;
+	Candidate  *candidates = palloc(sizeof(Candidate));
+	int			ncandidates = 0;
+	int			nread;
+	Datum	   *ids;
+	Datum	   *scores;
 	Datum		args[5];
 
-	/* pg_trgm moved: the kept statement names it where it was. */
-	if (similarity_plan != NULL && schema != similarity_plan_trgm_schema)
+	if (plan == NULL)
 	{
-		SPI_freeplan(similarity_plan);
-		similarity_plan = NULL;
+		Oid			argtypes[5] = {INT8ARRAYOID, FLOAT8ARRAYOID, INT8OID, TEXTOID, INT4OID};
+
+		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
+									"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) c(id, score)"
+									"  JOIN samegoal.districts d ON d.id = c.id"
+									" WHERE d.id <> $3"
+									"   AND strpos(lower(d.domain), $4) = 0 AND strpos(lower(d.name), $4) = 0"
+									" ORDER BY c.score DESC, d.name, d.domain"
+									" LIMIT $5",
+									5, argtypes);
 	}
-	if (similarity_plan == NULL)
-	{
-		similarity_plan = similarity_statement(schema);
-		similarity_plan_trgm_schema = schema;
-	}
+	prepare_trgm_statements();
 
 	/* Restored when the owner scope ends. */
-	(void) set_config_option("pg_trgm.word_similarity_threshold",
-							 strpbrk(search->lowered, " \t\r\n") != NULL ?
-							 SIMILARITY_THRESHOLD_WORDS : SIMILARITY_THRESHOLD_ONE_WORD,
+	(void) set_config_option("pg_trgm.word_similarity_threshold", SIMILARITY_THRESHOLD,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
-	args[0] = state;
-	args[1] = Int64GetDatum(district_id);
-	args[2] = CStringGetTextDatum(search->lowered);
-	args[3] = CStringGetTextDatum(pnstrdup(search->lowered, strcspn(search->lowered, ".")));
+	if (!search->looks_like_domain && search->typo_words != NIL)
+		ncandidates = name_candidates(state, search, &candidates);
+	if (search->label != NULL)
+		ncandidates = add_label_candidates(state, search->label, &candidates, ncandidates);
+	if (ncandidates == 0)
+		return;
+
+	qsort(candidates, ncandidates, sizeof(Candidate), compare_candidates);
+	nread = Min(ncandidates, limit + excluded);
+	while (nread < ncandidates && candidates[nread].score == candidates[nread - 1].score)
+		nread++;
+
+	ids = palloc(sizeof(Datum) * nread);
+	scores = palloc(sizeof(Datum) * nread);
+	for (int c = 0; c < nread; c++)
+	{
+		ids[c] = Int64GetDatum(candidates[c].id);
+		scores[c] = Float8GetDatum(candidates[c].score);
+	}
+	args[0] = PointerGetDatum(construct_array(ids, nread, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = PointerGetDatum(construct_array(scores, nread, FLOAT8OID, sizeof(float8),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = Int64GetDatum(district_id);
+	args[3] = CStringGetTextDatum(search->lowered);
 	args[4] = Int32GetDatum(limit);
-	execute_plan(similarity_plan, args);
+	execute_plan(plan, args);
+	(void) store_results(rsinfo);
 }
 
 /* The state's districts by name, up to limit. */
@@ -511,41 +992,7 @@ list_districts(Datum state, int64 district_id, int32 limit)
 	execute_plan(plan, args);
 }
 
-/*
- * Append the first count rows of a statement's result to the function's
- * result.
- */
-static void
-store_rows(ReturnSetInfo *rsinfo, SPITupleTable *tuptable, uint64 count)
-{
-	Datum		values[DIRECTORY_COLUMNS];
-	bool		nulls[DIRECTORY_COLUMNS];
 
-	if (tuptable->tupdesc->natts != DIRECTORY_COLUMNS ||
-		rsinfo->setDesc->natts != DIRECTORY_COLUMNS)
-		elog(ERROR, "directory statement returned %d columns, expected %d",
-			 tuptable->tupdesc->natts, DIRECTORY_COLUMNS);
-
-	for (uint64 row = 0; row < count; row++)
-	{
-		for (int col = 0; col < DIRECTORY_COLUMNS; col++)
-			values[col] = SPI_getbinval(tuptable->vals[row], tuptable->tupdesc,
-										col + 1, &nulls[col]);
-		/* The tuplestore copies the values into its own memory. */
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-}
-
-/*
- * Append the rows of the last statement to the function's result; returns how
- * many.
- */
-static int32
-store_results(ReturnSetInfo *rsinfo)
-{
-	store_rows(rsinfo, SPI_tuptable, SPI_processed);
-	return (int32) SPI_processed;
-}
 
 /* sg_find_district(search text, max_results integer) returns table: search the directory */
 PG_FUNCTION_INFO_V1(sg_find_district);
@@ -589,23 +1036,20 @@ sg_find_district(PG_FUNCTION_ARGS)
 
 		/*
 		 * When the first ranks alone fill max_results, they are the answer,
-		 * found without reading every district that holds the search. Both
-		 * shortcuts need a trigram from the search's first character.
+		 * found without reading every district that holds the search.
 		 */
-		if (search.starts_with_word)
+		if (find_domain_prefixes(state, district_id, &search, limit))
 		{
-			SPITupleTable *prefixes;
-			uint64		nprefixes;
+			SPITupleTable *prefixes = SPI_tuptable;
+			uint64		nprefixes = SPI_processed;
 
-			find_domain_prefixes(state, district_id, &search, limit);
-			if (SPI_processed == (uint64) limit)
+			if (nprefixes == (uint64) limit)
 			{
 				(void) store_results(rsinfo);
 				goto done;
 			}
-			prefixes = SPI_tuptable;
-			nprefixes = SPI_processed;
-			find_word_prefixes_first(state, district_id, &search, limit - (int32) nprefixes);
+			if (!find_word_prefixes(state, district_id, &search, limit - (int32) nprefixes))
+				find_word_prefixes_first(state, district_id, &search, limit - (int32) nprefixes);
 			if (nprefixes + SPI_processed == (uint64) limit)
 			{
 				store_rows(rsinfo, prefixes, nprefixes);
@@ -619,10 +1063,7 @@ sg_find_district(PG_FUNCTION_ARGS)
 		found = store_results(rsinfo);
 		if (found < limit && search.length >= SIMILARITY_MIN_CHARS &&
 			search.length <= SIMILARITY_MAX_CHARS)
-		{
-			find_similar(state, district_id, &search, limit - found);
-			(void) store_results(rsinfo);
-		}
+			find_similar(rsinfo, state, district_id, &search, limit - found, found + 1);
 	}
 
 done:

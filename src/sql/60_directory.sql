@@ -1,12 +1,11 @@
 -- The district directory an administrator searches when choosing the receiving
 -- district; see src/directory.c.
 
--- Trigram indexes serve sg_find_district: substring and prefix matches of domain
--- and name, and similarity to the name and to the domain's first label. Districts
--- change rarely, so the indexes take new entries at once (fastupdate off) rather
--- than in a pending list that every search would have to read. pg_trgm is
--- installed in whatever schema was current, so its operator class is named
--- through the schema it actually lives in.
+-- Trigram indexes serve sg_find_district's substring matches of domain and name.
+-- Districts change rarely, so the indexes take new entries at once (fastupdate
+-- off) rather than in a pending list that every search would have to read.
+-- pg_trgm is installed in whatever schema was current, so its operator class is
+-- named through the schema it actually lives in.
 DO $$
 DECLARE
     trgm name;
@@ -21,11 +20,199 @@ BEGIN
     EXECUTE pg_catalog.format(
         'CREATE INDEX districts_name_trgm_idx ON samegoal.districts USING gin (lower(name) %I.gin_trgm_ops) WITH (fastupdate = off)',
         trgm);
+END
+$$;
+
+-- The first two ranks, exact domain and domain prefix, are one range of this
+-- index: the domains of a state from the search on, in bytewise order.
+CREATE INDEX districts_state_domain_idx ON samegoal.districts (state, (lower(domain) COLLATE "C"));
+
+-- The words of district names, which serve the word-prefix rank and typo
+-- tolerance: sg_directory_words splits a name as sg_find_district splits a search.
+CREATE FUNCTION samegoal.sg_directory_words(name text)
+RETURNS text[]
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_directory_words';
+
+COMMENT ON FUNCTION samegoal.sg_directory_words(text) IS
+'The distinct words of a district name, lower-cased and sorted: runs of letters and digits';
+
+-- Every word of every district's name, by state: a district is found by a word
+-- of its name without reading the other districts of its state. Words compare
+-- bytewise, so that the words starting with a prefix are one range of the index.
+CREATE TABLE samegoal.district_words (
+    state       text NOT NULL,
+    word        text COLLATE "C" NOT NULL,
+    district_id bigint NOT NULL REFERENCES samegoal.districts (id) ON DELETE CASCADE,
+    PRIMARY KEY (state, word, district_id)
+);
+CREATE INDEX district_words_district_idx ON samegoal.district_words (district_id);
+
+COMMENT ON TABLE samegoal.district_words IS
+'Internal to sg_find_district: the words of each district''s name, kept by triggers on districts';
+
+-- The trigrams (pg_trgm's show_trgm) of the first label of every district's
+-- domain, by state: the candidates for a domain like the search are the
+-- districts sharing enough of its trigrams, counted among the state's districts
+-- only. A trigram index on the labels would read, for trigrams that many domains
+-- share ("isd", "sd "), the entries of every state.
+CREATE TABLE samegoal.district_label_trigrams (
+    state       text NOT NULL,
+    trigram     text COLLATE "C" NOT NULL,
+    district_id bigint NOT NULL REFERENCES samegoal.districts (id) ON DELETE CASCADE,
+    PRIMARY KEY (state, trigram, district_id)
+);
+CREATE INDEX district_label_trigrams_district_idx ON samegoal.district_label_trigrams (district_id);
+
+COMMENT ON TABLE samegoal.district_label_trigrams IS
+'Internal to sg_find_district: the trigrams of the first label of each district''s domain, kept by triggers on districts';
+
+-- The vocabulary: every word that is or was in a district name, once, against
+-- which the words of a search are corrected for typos. A word no name holds any
+-- more only costs a lookup that finds no district, so words are never removed.
+CREATE TABLE samegoal.directory_words (
+    word text PRIMARY KEY
+);
+
+COMMENT ON TABLE samegoal.directory_words IS
+'Internal to sg_find_district: the words of district names, against which search words are corrected for typos';
+
+DO $$
+DECLARE
+    trgm name;
+BEGIN
+    SELECT n.nspname INTO STRICT trgm
+      FROM pg_catalog.pg_extension e
+      JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'pg_trgm';
     EXECUTE pg_catalog.format(
-        'CREATE INDEX districts_domain_label_trgm_idx ON samegoal.districts USING gin (split_part(lower(domain), ''.'', 1) %I.gin_trgm_ops) WITH (fastupdate = off)',
+        'CREATE INDEX directory_words_trgm_idx ON samegoal.directory_words USING gin (word %I.gin_trgm_ops) WITH (fastupdate = off)',
         trgm);
 END
 $$;
+
+-- These tables hold nothing but what districts hold, and nobody but their owner
+-- has any privilege on them; the policies let the owner in.
+ALTER TABLE samegoal.district_label_trigrams ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.district_label_trigrams FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_label_trigrams_owner ON samegoal.district_label_trigrams USING (true) WITH CHECK (true);
+ALTER TABLE samegoal.district_words ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.district_words FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_words_owner ON samegoal.district_words USING (true) WITH CHECK (true);
+ALTER TABLE samegoal.directory_words ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.directory_words FORCE ROW LEVEL SECURITY;
+CREATE POLICY directory_words_owner ON samegoal.directory_words USING (true) WITH CHECK (true);
+
+-- The triggers keep these tables, whoever writes districts (as their owner).
+-- They are derived from districts, so pg_dump leaves them out and the triggers
+-- fill them again as the districts are restored: they fire even under
+-- session_replication_role = replica, which a restore may use. Deleted districts
+-- take their rows along through the foreign keys. pg_trgm may have moved since
+-- installation, so its schema is looked up when the triggers run.
+CREATE FUNCTION samegoal.sg_index_inserted_districts()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    trgm name;
+BEGIN
+    INSERT INTO samegoal.district_words (state, word, district_id)
+    SELECT d.state, w.word, d.id
+      FROM inserted_districts d,
+           unnest(samegoal.sg_directory_words(d.name)) AS w(word);
+
+    -- In a fixed order, so that concurrent writers of new words wait for one
+    -- another rather than deadlock.
+    INSERT INTO samegoal.directory_words (word)
+    SELECT w.word
+      FROM inserted_districts d,
+           unnest(samegoal.sg_directory_words(d.name)) AS w(word)
+     GROUP BY w.word
+     ORDER BY w.word COLLATE "C"
+    ON CONFLICT (word) DO NOTHING;
+
+    SELECT n.nspname INTO STRICT trgm
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'pg_trgm';
+    EXECUTE format(
+        'INSERT INTO samegoal.district_label_trigrams (state, trigram, district_id)
+         SELECT d.state, t.trigram, d.id
+           FROM inserted_districts d,
+                unnest(%I.show_trgm(split_part(lower(d.domain), ''.'', 1))) AS t(trigram)',
+        trgm);
+    RETURN NULL;
+END
+$$;
+
+-- Only districts whose name, domain or state changed: settings changes update
+-- districts too, and touch none of these.
+CREATE FUNCTION samegoal.sg_index_updated_districts()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    trgm name;
+BEGIN
+    IF NOT EXISTS (SELECT FROM updated_districts n JOIN old_districts o ON o.id = n.id
+                    WHERE (n.name, n.domain, n.state) IS DISTINCT FROM (o.name, o.domain, o.state)) THEN
+        RETURN NULL;
+    END IF;
+
+    DELETE FROM samegoal.district_words w
+     USING updated_districts n JOIN old_districts o ON o.id = n.id
+     WHERE w.district_id = n.id
+       AND (n.name, n.state) IS DISTINCT FROM (o.name, o.state);
+
+    INSERT INTO samegoal.district_words (state, word, district_id)
+    SELECT n.state, w.word, n.id
+      FROM updated_districts n JOIN old_districts o ON o.id = n.id,
+           unnest(samegoal.sg_directory_words(n.name)) AS w(word)
+     WHERE (n.name, n.state) IS DISTINCT FROM (o.name, o.state);
+
+    INSERT INTO samegoal.directory_words (word)
+    SELECT w.word
+      FROM updated_districts n JOIN old_districts o ON o.id = n.id,
+           unnest(samegoal.sg_directory_words(n.name)) AS w(word)
+     WHERE n.name IS DISTINCT FROM o.name
+     GROUP BY w.word
+     ORDER BY w.word COLLATE "C"
+    ON CONFLICT (word) DO NOTHING;
+
+    DELETE FROM samegoal.district_label_trigrams t
+     USING updated_districts n JOIN old_districts o ON o.id = n.id
+     WHERE t.district_id = n.id
+       AND (n.domain, n.state) IS DISTINCT FROM (o.domain, o.state);
+
+    SELECT n.nspname INTO STRICT trgm
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'pg_trgm';
+    EXECUTE format(
+        'INSERT INTO samegoal.district_label_trigrams (state, trigram, district_id)
+         SELECT n.state, t.trigram, n.id
+           FROM updated_districts n JOIN old_districts o ON o.id = n.id,
+                unnest(%I.show_trgm(split_part(lower(n.domain), ''.'', 1))) AS t(trigram)
+          WHERE (n.domain, n.state) IS DISTINCT FROM (o.domain, o.state)',
+        trgm);
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_index_inserted_districts() IS
+'Trigger: adds the words and label trigrams of inserted districts to the directory''s tables';
+COMMENT ON FUNCTION samegoal.sg_index_updated_districts() IS
+'Trigger: replaces the words and label trigrams of districts whose name, domain or state changed';
+
+CREATE TRIGGER districts_index_inserted
+    AFTER INSERT ON samegoal.districts
+    REFERENCING NEW TABLE AS inserted_districts
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_index_inserted_districts();
+ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_index_inserted;
+
+CREATE TRIGGER districts_index_updated
+    AFTER UPDATE ON samegoal.districts
+    REFERENCING OLD TABLE AS old_districts NEW TABLE AS updated_districts
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_index_updated_districts();
+ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_index_updated;
 
 CREATE FUNCTION samegoal.sg_find_district(search text, max_results integer DEFAULT 20)
 RETURNS TABLE (domain text, name text, city text, state text, accepts_transfers boolean,
@@ -34,4 +221,4 @@ LANGUAGE C STABLE PARALLEL UNSAFE ROWS 20
 AS 'MODULE_PATHNAME', 'sg_find_district';
 
 COMMENT ON FUNCTION samegoal.sg_find_district(text, integer) IS
-'Admins only: districts of the acting district''s state (not itself) whose domain or name matches search, ranked exact domain, domain prefix, name or word prefix, substring, similarity, then by name; blank search lists by name; max_results 1 to 1000';
+'Admins only: districts of the acting district''s state (not itself) whose domain or name matches search, ranked exact domain, domain prefix, name or word prefix, substring, similarity (every word of the search like a word of the name, or a domain''s first label like the search''s), then by name; blank search lists by name; max_results 1 to 1000';

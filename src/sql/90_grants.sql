@@ -14,7 +14,9 @@ GRANT EXECUTE ON FUNCTION
     samegoal.sg_find_district(text, integer)
 TO samegoal_app;
 
--- pg_dump keeps the data of these tables and the state of their id sequences.
+-- pg_dump keeps the data of these tables and the state of their id sequences;
+-- not the directory's tables of words and trigrams, which triggers fill again
+-- from districts.
 DO $$
 DECLARE
     rel regclass;
@@ -22,6 +24,9 @@ BEGIN
     FOR rel IN
         SELECT c.oid FROM pg_catalog.pg_class c
          WHERE c.relnamespace = 'samegoal'::regnamespace AND c.relkind IN ('r', 'S')
+           AND c.oid NOT IN ('samegoal.district_words'::regclass,
+                             'samegoal.directory_words'::regclass,
+                             'samegoal.district_label_trigrams'::regclass)
          ORDER BY c.relname
     LOOP
         PERFORM pg_catalog.pg_extension_config_dump(rel, '');

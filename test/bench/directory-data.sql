@@ -68,6 +68,8 @@ SELECT s.state, pl.place, k.kind, k.abbr, g.n
  CROSS JOIN LATERAL (SELECT kind, abbr FROM bench_kinds
                       ORDER BY random() + g.n * 0 LIMIT 1) k;
 
+-- Districts join over the years in no order of state, so the rows of one state lie
+-- scattered over the table, not side by side.
 INSERT INTO samegoal.districts (domain, name, city, state, transfers_enabled,
                                 coordinator_name, coordinator_email, coordinator_phone)
 SELECT slug || CASE WHEN dup > 1 THEN dup::text ELSE '' END || '.k12.' || lower(state) || '.example',
@@ -79,7 +81,8 @@ SELECT slug || CASE WHEN dup > 1 THEN dup::text ELSE '' END || '.k12.' || lower(
   FROM (SELECT *, regexp_replace(lower(place), '[^a-z]', '', 'g') || abbr AS slug,
                row_number() OVER (PARTITION BY state, regexp_replace(lower(place), '[^a-z]', '', 'g') || abbr
                                   ORDER BY n) AS dup
-          FROM bench_districts) d;
+          FROM bench_districts) d
+ ORDER BY random();
 
 -- Searches run as the admins of three districts: in Texas (the largest state), Oregon
 -- (a middle one) and Vermont.
