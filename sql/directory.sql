@@ -106,7 +106,8 @@ SELECT domain, name FROM samegoal.sg_find_district('r_s');
 SELECT domain, name FROM samegoal.sg_find_district('\');
 SELECT domain, name FROM samegoal.sg_find_district('k\s');
 -- Long enough for the trigram indexes: the decoys sort first, so they come first
--- only if they match as substrings.
+-- only if they match as substrings. (Filler District 10 follows by similarity:
+-- "100" is the one word of three characters or more, and looks like "10".)
 SELECT domain, name FROM samegoal.sg_find_district('nt 100% d');
 SELECT domain, name FROM samegoal.sg_find_district('under_score');
 SELECT domain, name FROM samegoal.sg_find_district('back\slash');
@@ -183,7 +184,8 @@ RESET ROLE;
 ALTER EXTENSION pg_trgm SET SCHEMA :"trgm_schema";
 DROP SCHEMA regress_sg_trgm;
 
--- The search is served by the trigram indexes.
+-- The search is served by the trigram indexes, and by the index on state and
+-- domain in bytewise order.
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) LIKE '%gin_trgm_ops%' AS trigram
   FROM pg_index WHERE indrelid = 'samegoal.districts'::regclass ORDER BY 1::text;
 
