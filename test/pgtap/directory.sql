@@ -13,7 +13,7 @@ SET LOCAL search_path = public, pg_catalog;
 SELECT array_agg(domain ORDER BY name, domain) AS oregon_but_maple
   FROM samegoal.districts WHERE state = 'OR' AND domain <> 'maple.k12.example' \gset
 
-SELECT plan(58);
+SELECT plan(90);
 
 -- The interface: arguments, result columns and nothing else, not STRICT,
 -- callable by samegoal_app only.
@@ -124,7 +124,7 @@ SELECT is((SELECT count(*) FROM samegoal.sg_find_district(NULL)), 20::bigint, 'm
 SELECT is((SELECT count(*) FROM samegoal.sg_find_district('district')), 20::bigint,
           'a search returns 20 by default');
 SELECT is((SELECT count(*) FROM samegoal.sg_find_district('district', 1)), 1::bigint, 'max_results 1');
-SELECT is((SELECT count(*) FROM samegoal.sg_find_district('district', 1000)), 44::bigint,
+SELECT is((SELECT count(*) FROM samegoal.sg_find_district('district', 1000)), 46::bigint,
           'max_results 1000: every other Oregon district');
 SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district('oakwood', 0)$$, '22023', NULL, 'max_results 0');
 SELECT throws_ok($$SELECT * FROM samegoal.sg_find_district('oakwood', 1001)$$, '22023', NULL, 'max_results 1001');
@@ -180,6 +180,104 @@ SELECT lives_ok($$SELECT * FROM samegoal.sg_find_district(repeat('oakwood distri
                 '1 MB of a real name, repeated');
 SELECT lives_ok($$SELECT * FROM samegoal.sg_find_district(E'\x01\x7f\u00a0\u0301🏫(){}[]^$.*+?|')$$,
                 'control characters, combining marks, emoji, regular expression syntax');
+
+-- Typo tolerance, word by word: every word of three characters or more must be
+-- like a word of the name.
+SELECT is((SELECT domain FROM samegoal.sg_find_district('rockotn independent', 1)), 'rockton.k12.example',
+          'a typo in the first of two words');
+SELECT is((SELECT domain FROM samegoal.sg_find_district('rokcton independnt', 1)), 'rockton.k12.example',
+          'typos in both words');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('rockotn independent')
+                   WHERE domain = 'dunmore.k12.example'$$,
+                'a name like only one word of the search does not match');
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('rockotn in')$$,
+                  ARRAY['rockton.k12.example'],
+                  'a word of fewer than three characters, being typed, takes no part');
+SELECT is((SELECT domain FROM samegoal.sg_find_district('westoakwod', 1)), 'westoakwood.k12.example',
+          'a search of one word is compared with the first label of each domain too');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('kestrl.k12.example')$$,
+                'a search that looks like a domain is compared with domains only');
+SELECT lives_ok($$SELECT * FROM samegoal.sg_find_district(repeat('oakwod ', 18))$$,
+                'a search of many words (only the first six count)');
+SELECT is((SELECT domain FROM samegoal.sg_find_district('oakwod heihgts district dist rict', 1)),
+          'n1.k12.example', 'six words, each like a word of the name');
+
+-- The words of a name, as the directory's tables hold them (an internal function:
+-- the superuser calls it).
+RESET ROLE;
+SELECT is(samegoal.sg_directory_words('Elm/Oakwood Joint District'),
+          ARRAY['district', 'elm', 'joint', 'oakwood'], 'words: lower-cased, sorted, split at punctuation');
+SELECT is(samegoal.sg_directory_words('No. 2 No. 2'), ARRAY['2', 'no'], 'words: once each');
+SELECT is(samegoal.sg_directory_words('Coeur d''Alene Cañon-ESPAÑOLA'),
+          ARRAY['alene', 'cañon', 'coeur', 'd', 'española'], 'words: letters outside ASCII belong to words');
+SELECT is(samegoal.sg_directory_words(' .-/ '), '{}'::text[], 'words: none');
+SELECT is(samegoal.sg_directory_words(NULL), NULL, 'words: NULL');
+
+-- The triggers keep the directory's tables, whoever writes districts.
+SELECT is_empty($$SELECT d.state, w.word, d.id FROM samegoal.districts d,
+                         unnest(samegoal.sg_directory_words(d.name)) w(word)
+                  EXCEPT SELECT state, word, district_id FROM samegoal.district_words$$,
+                'every word of every name is in district_words');
+SELECT is_empty($$SELECT state, word, district_id FROM samegoal.district_words
+                  EXCEPT SELECT d.state, w.word, d.id FROM samegoal.districts d,
+                         unnest(samegoal.sg_directory_words(d.name)) w(word)$$,
+                'and nothing else');
+SELECT is_empty($$SELECT d.state, t.trigram, d.id FROM samegoal.districts d,
+                         unnest(show_trgm(split_part(lower(d.domain), '.', 1))) t(trigram)
+                  EXCEPT SELECT state, trigram, district_id FROM samegoal.district_label_trigrams$$,
+                'every trigram of every first label is in district_label_trigrams');
+SELECT is_empty($$SELECT state, trigram, district_id FROM samegoal.district_label_trigrams
+                  EXCEPT SELECT d.state, t.trigram, d.id FROM samegoal.districts d,
+                         unnest(show_trgm(split_part(lower(d.domain), '.', 1))) t(trigram)$$,
+                'and nothing else');
+SELECT is_empty($$SELECT w.word FROM samegoal.districts d, unnest(samegoal.sg_directory_words(d.name)) w(word)
+                  EXCEPT SELECT word FROM samegoal.directory_words$$,
+                'every word of every name is in the vocabulary');
+
+INSERT INTO samegoal.districts (domain, name, state) VALUES ('quillayute.k12.example', 'Quillayute Valley District', 'OR');
+SELECT id AS quillayute FROM samegoal.districts WHERE domain = 'quillayute.k12.example' \gset
+SELECT is((SELECT domain FROM samegoal.sg_find_district('quilayute valey', 1)), 'quillayute.k12.example',
+          'a new district is found by a typo in its name');
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') AS acting \gset
+SELECT ctid::text AS words_before FROM samegoal.district_words WHERE district_id = :quillayute ORDER BY word LIMIT 1 \gset
+UPDATE samegoal.districts SET transfers_enabled = false, coordinator_name = 'Kim' WHERE id = :quillayute;
+SELECT is((SELECT ctid::text FROM samegoal.district_words WHERE district_id = :quillayute ORDER BY word LIMIT 1),
+          :'words_before', 'a change of settings leaves its words alone');
+UPDATE samegoal.districts SET name = 'Sol Duc District' WHERE id = :quillayute;
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('quilayute valey')$$,
+                'a renamed district is not found by its old name');
+SELECT is((SELECT domain FROM samegoal.sg_find_district('sol duk', 1)), 'quillayute.k12.example',
+          'but by a typo in its new one');
+SELECT ok('quillayute' IN (SELECT word FROM samegoal.directory_words),
+          'the vocabulary keeps the old words');
+UPDATE samegoal.districts SET domain = 'solduc.k12.example' WHERE id = :quillayute;
+SELECT is((SELECT domain FROM samegoal.sg_find_district('soldcu', 1)), 'solduc.k12.example',
+          'a new domain is found by a typo in it');
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('quillayute.k12.exampel')$$,
+                'and not the old one');
+UPDATE samegoal.districts SET state = 'WA' WHERE id = :quillayute;
+SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('sol duk')$$,
+                'a district moved to another state is not found from the old one');
+SELECT samegoal.sg_act_as('pine.k12.example', 'padmin') AS acting \gset
+SELECT is((SELECT domain FROM samegoal.sg_find_district('sol duk', 1)), 'solduc.k12.example',
+          'but from the new one');
+DELETE FROM samegoal.districts WHERE id = :quillayute;
+SELECT is((SELECT count(*) FROM samegoal.district_words WHERE district_id = :quillayute)
+          + (SELECT count(*) FROM samegoal.district_label_trigrams WHERE district_id = :quillayute),
+          0::bigint, 'a deleted district takes its words and trigrams along');
+SET LOCAL session_replication_role = replica;
+INSERT INTO samegoal.districts (domain, name, state) VALUES ('hoh.k12.example', 'Hoh River District', 'OR');
+RESET session_replication_role;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') AS acting \gset
+SELECT is((SELECT domain FROM samegoal.sg_find_district('hoh rivr', 1)), 'hoh.k12.example',
+          'the triggers fire under session_replication_role = replica too, as in a restore');
+SET LOCAL ROLE regress_sg_app;
+SELECT throws_ok($$SELECT * FROM samegoal.district_words$$, '42501', NULL,
+                 'samegoal_app cannot read district_words');
+SELECT throws_ok($$SELECT * FROM samegoal.directory_words$$, '42501', NULL,
+                 'nor the vocabulary');
+SELECT throws_ok($$SELECT * FROM samegoal.district_label_trigrams$$, '42501', NULL,
+                 'nor district_label_trigrams');
 
 -- The search leaves the session's settings alone.
 SELECT is(current_setting('pg_trgm.word_similarity_threshold', true), '0.6',
