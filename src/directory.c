@@ -288,7 +288,14 @@ is_word_char(const char *p)
 	return IS_HIGHBIT_SET(*p) || isalnum((unsigned char) *p);
 }
 
-/* The words of text, in order: its runs of word characters. */
+/*
+ * The words of text, in order: its runs of word characters, each cut to
+ * DIRECTORY_WORD_MAX_CHARS characters. No district name has longer words, and
+ * a run of thousands of letters would not fit in a btree index entry; names and
+ * searches are cut alike, so a cut word still finds its district.
+ */
+#define DIRECTORY_WORD_MAX_CHARS	64
+
 static List *
 split_words(const char *text)
 {
@@ -306,7 +313,9 @@ split_words(const char *text)
 		start = p;
 		while (*p && is_word_char(p))
 			p += pg_mblen(p);
-		words = lappend(words, pnstrdup(start, p - start));
+		words = lappend(words,
+						pnstrdup(start, pg_mbcharcliplen(start, p - start,
+														 DIRECTORY_WORD_MAX_CHARS)));
 	}
 	return words;
 }

@@ -214,6 +214,45 @@ CREATE TRIGGER districts_index_updated
     FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_index_updated_districts();
 ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_index_updated;
 
+-- Fills the directory's tables again from districts, for when the triggers were
+-- bypassed: a data-only pg_restore with --disable-triggers, or districts written
+-- while their triggers were disabled. Superusers only.
+CREATE FUNCTION samegoal.sg_rebuild_directory()
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    trgm name;
+BEGIN
+    -- Districts written meanwhile would be missed.
+    LOCK TABLE samegoal.districts IN SHARE MODE;
+
+    DELETE FROM samegoal.district_words;
+    INSERT INTO samegoal.district_words (state, word, district_id)
+    SELECT d.state, w.word, d.id
+      FROM samegoal.districts d,
+           unnest(samegoal.sg_directory_words(d.name)) AS w(word);
+
+    INSERT INTO samegoal.directory_words (word)
+    SELECT DISTINCT w.word FROM samegoal.district_words w
+    ON CONFLICT (word) DO NOTHING;
+
+    SELECT n.nspname INTO STRICT trgm
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'pg_trgm';
+    DELETE FROM samegoal.district_label_trigrams;
+    EXECUTE format(
+        'INSERT INTO samegoal.district_label_trigrams (state, trigram, district_id)
+         SELECT d.state, t.trigram, d.id
+           FROM samegoal.districts d,
+                unnest(%I.show_trgm(split_part(lower(d.domain), ''.'', 1))) AS t(trigram)',
+        trgm);
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_rebuild_directory() IS
+'Superusers: fill the directory''s tables of words and trigrams again from districts, after their triggers were bypassed';
+
 CREATE FUNCTION samegoal.sg_find_district(search text, max_results integer DEFAULT 20)
 RETURNS TABLE (domain text, name text, city text, state text, accepts_transfers boolean,
                coordinator_name text, coordinator_email text, coordinator_phone text)

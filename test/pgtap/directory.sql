@@ -13,7 +13,7 @@ SET LOCAL search_path = public, pg_catalog;
 SELECT array_agg(domain ORDER BY name, domain) AS oregon_but_maple
   FROM samegoal.districts WHERE state = 'OR' AND domain <> 'maple.k12.example' \gset
 
-SELECT plan(90);
+SELECT plan(96);
 
 -- The interface: arguments, result columns and nothing else, not STRICT,
 -- callable by samegoal_app only.
@@ -271,7 +271,27 @@ RESET session_replication_role;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') AS acting \gset
 SELECT is((SELECT domain FROM samegoal.sg_find_district('hoh rivr', 1)), 'hoh.k12.example',
           'the triggers fire under session_replication_role = replica too, as in a restore');
+SELECT md5(string_agg(format('%s %s %s', state, word, district_id), ',' ORDER BY state, word, district_id)) AS words_md5
+  FROM samegoal.district_words \gset
+SELECT md5(string_agg(format('%s %s %s', state, trigram, district_id), ',' ORDER BY state, trigram, district_id)) AS trigrams_md5
+  FROM samegoal.district_label_trigrams \gset
+DELETE FROM samegoal.district_words WHERE district_id % 2 = 0;
+DELETE FROM samegoal.district_label_trigrams WHERE district_id % 3 = 0;
+SELECT lives_ok($$SELECT samegoal.sg_rebuild_directory()$$, 'sg_rebuild_directory runs');
+SELECT is((SELECT md5(string_agg(format('%s %s %s', state, word, district_id), ',' ORDER BY state, word, district_id))
+             FROM samegoal.district_words), :'words_md5', 'and fills district_words again');
+SELECT is((SELECT md5(string_agg(format('%s %s %s', state, trigram, district_id), ',' ORDER BY state, trigram, district_id))
+             FROM samegoal.district_label_trigrams), :'trigrams_md5', 'and district_label_trigrams');
+INSERT INTO samegoal.districts (domain, name, state)
+VALUES ('long.k12.example', repeat('Quinault', 1000) || ' ' || repeat('é', 3000) || ' District', 'OR');
+SELECT is((SELECT count(*) FROM samegoal.district_words w JOIN samegoal.districts d ON d.id = w.district_id
+            WHERE d.domain = 'long.k12.example' AND char_length(w.word) = 64), 2::bigint,
+          'words of thousands of letters are kept cut to 64 characters');
+SELECT is((SELECT domain FROM samegoal.sg_find_district(repeat('quinault', 1000), 1)), 'long.k12.example',
+          'and the district is found by its words, as long as they are');
 SET LOCAL ROLE regress_sg_app;
+SELECT throws_ok($$SELECT samegoal.sg_rebuild_directory()$$, '42501', NULL,
+                 'samegoal_app cannot rebuild the directory''s tables');
 SELECT throws_ok($$SELECT * FROM samegoal.district_words$$, '42501', NULL,
                  'samegoal_app cannot read district_words');
 SELECT throws_ok($$SELECT * FROM samegoal.directory_words$$, '42501', NULL,
