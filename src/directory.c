@@ -7,20 +7,28 @@
  * A search lists districts of the acting district's state, never the acting
  * district itself, matching the search text against domain and name:
  * exactly, as a prefix, as the prefix of a word of the name, as a substring,
- * or with typos, ranked in that order. Two cheap statements first look for
- * the exact and prefix domain matches of the whole state and for word-prefix
- * matches among the first districts by name; when these fill max_results,
- * nothing below them can enter. Otherwise one statement finds and ranks the
- * substring matches (the first four ranks); only when they do not fill
- * max_results are districts added by similarity. The statements are kept
- * with generic plans, which the GIN indexes serve.
+ * or with typos, ranked in that order. Cheap statements first look for the
+ * exact and prefix domain matches of the whole state and for the word-prefix
+ * matches; when these fill max_results, nothing below them can enter.
+ * Otherwise one statement finds and ranks the substring matches (the first
+ * four ranks); only when they do not fill max_results are districts added by
+ * similarity. Every statement is kept with a generic plan.
  *
- * Typos are corrected word by word against the vocabulary of district names
- * (samegoal.directory_words), with pg_trgm's word similarity: a word list of
- * a few thousand short entries is searched far faster than the names
- * themselves, where a word that most names share ("school") would bring
- * every district of the state to be scored. A search that looks like a
- * domain is compared with the first labels of the domains instead.
+ * All the directory reads is one state's districts, but a trigram index holds
+ * the districts of every state: a trigram that most names or domains share
+ * ("sch", "isd") stands for thousands of districts in it. So the words of the
+ * names and the trigrams of the domains are also kept by state, in
+ * district_words and district_label_trigrams (filled by triggers on
+ * districts), whose btree indexes read one state's districts only:
+ *
+ * - The word-prefix rank is a range of district_words: the words that start
+ *   with the search's first word.
+ * - Typos are corrected word by word: each word of the search against the
+ *   vocabulary of all names' words (directory_words, a few thousand short
+ *   entries) with pg_trgm's word similarity, then district_words gives the
+ *   state's districts holding the corrected words. A search of one word is
+ *   compared with the first label of each domain too, through the trigrams
+ *   they share.
  *
  * pg_trgm may live in any schema, so its schema is looked up at run time and
  * the statements naming it are prepared again when pg_trgm has moved.
@@ -60,17 +68,20 @@
  * Typo tolerance. A search word matches a word of a district's name when
  * pg_trgm's word similarity (<%) of the one to the other reaches
  * SIMILARITY_THRESHOLD; a district matches when every word of the search
- * matches a word of its name, and ranks by the mean of the best similarity of
- * each. A search that looks like a domain (a dot and no blank) is compared,
- * as one word, with the first label of each domain: the rest of a domain
- * (".k12.or.us") is shared by many districts and would make every domain of
- * a state look alike.
+ * matches a word of its name, and scores the mean of the best similarity of
+ * each. A search without blanks also matches a district when its first label
+ * (up to the first dot) is that similar to the first label of the district's
+ * domain, and then scores that similarity if it is greater; the rest of a
+ * domain (".k12.or.us") is shared by many districts and would make every
+ * domain of a state look alike. A search that looks like a domain (a dot and
+ * no blank) is compared with domains only.
  *
  * pg_trgm's default threshold (0.6) misses most swaps of two letters in one
  * word: "elsmide" scores 0.33 against "elmside". Since every word of the
- * search must match, a lower threshold per word stays precise.
+ * search must match, a lower threshold per word stays precise: "rockotn
+ * school" does not bring every School District of the state.
  */
-#define SIMILARITY_THRESHOLD	"0.3"
+#define SIMILARITY_THRESHOLD		"0.3"
 #define SIMILARITY_THRESHOLD_VALUE	0.3
 
 /*
