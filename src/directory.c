@@ -869,6 +869,7 @@ add_label_candidates(Datum state, const char *label, Candidate **candidates, int
 {
 	Datum		args[4];
 	Datum		trigrams;
+	ArrayType  *trigram_array;
 	int			ntrigrams;
 	int			at_least = 0;
 	bool		isnull;
@@ -876,8 +877,10 @@ add_label_candidates(Datum state, const char *label, Candidate **candidates, int
 	args[0] = CStringGetTextDatum(label);
 	execute_plan(trigrams_plan, args);
 	trigrams = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	ntrigrams = isnull ? 0 :
-		ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(trigrams)), ARR_DIMS(DatumGetArrayTypeP(trigrams)));
+	if (isnull)
+		return ncandidates;
+	trigram_array = DatumGetArrayTypeP(trigrams);
+	ntrigrams = ArrayGetNItems(ARR_NDIM(trigram_array), ARR_DIMS(trigram_array));
 	if (ntrigrams == 0)
 		return ncandidates;
 	/* As pg_trgm's index decides, in single precision. */
@@ -886,7 +889,7 @@ add_label_candidates(Datum state, const char *label, Candidate **candidates, int
 
 	args[0] = state;
 	args[1] = CStringGetTextDatum(label);
-	args[2] = trigrams;
+	args[2] = PointerGetDatum(trigram_array);
 	args[3] = Int32GetDatum(at_least);
 	execute_plan(label_plan, args);
 
