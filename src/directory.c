@@ -69,10 +69,12 @@
  * pg_trgm's word similarity (<%) of the one to the other reaches
  * SIMILARITY_THRESHOLD; a district matches when every word of the search
  * matches a word of its name, and scores the mean of the best similarity of
- * each. A search without blanks also matches a district when its first label
- * (up to the first dot) is that similar to the first label of the district's
- * domain, and then scores that similarity if it is greater; the rest of a
- * domain (".k12.or.us") is shared by many districts and would make every
+ * each. A search also matches a district when its label is that similar to
+ * the first label of the district's domain, and then scores that similarity
+ * if it is greater: up to its first dot for a search without blanks, its
+ * words run together for one with blanks ("rockton isd" for "rocktonisd.net",
+ * whose name has no word like "isd"). Only first labels are compared: the rest
+ * of a domain (".k12.or.us") is shared by many districts and would make every
  * domain of a state look alike. A search that looks like a domain (a dot and
  * no blank) is compared with domains only.
  *
@@ -150,7 +152,7 @@ typedef struct DirectorySearch
 	char	   *leading_word;	/* its first word, when it starts with one */
 	int			length;			/* in characters */
 	bool		looks_like_domain;	/* holds a dot and no blank */
-	char	   *label;			/* up to its first dot, when it holds no blank */
+	char	   *label;			/* as a domain's first label would hold it */
 	List	   *typo_words;		/* words that take part in typo tolerance */
 } DirectorySearch;
 
@@ -403,12 +405,22 @@ prepare_search(text *search, DirectorySearch *out)
 	out->starts_with_word = is_word_char(out->lowered);
 	out->looks_like_domain = strchr(out->lowered, '.') != NULL &&
 		strpbrk(out->lowered, blanks) == NULL;
-	out->label = strpbrk(out->lowered, blanks) == NULL ?
-		pnstrdup(out->lowered, strcspn(out->lowered, ".")) : NULL;
-	if (out->label != NULL && pg_mbstrlen(out->label) < SIMILARITY_MIN_CHARS)
-		out->label = NULL;
 
 	words = split_words(out->lowered);
+	if (strpbrk(out->lowered, blanks) == NULL)
+		out->label = pnstrdup(out->lowered, strcspn(out->lowered, "."));
+	else
+	{
+		StringInfoData joined;
+
+		initStringInfo(&joined);
+		foreach(lc, words)
+			appendStringInfoString(&joined, lfirst(lc));
+		out->label = joined.data;
+	}
+	if (pg_mbstrlen(out->label) < SIMILARITY_MIN_CHARS)
+		out->label = NULL;
+
 	out->leading_word = out->starts_with_word ? linitial(words) : NULL;
 	out->typo_words = NIL;
 	foreach(lc, words)
@@ -761,10 +773,10 @@ match_vocabulary(const DirectorySearch *search, VocabularyMatch **matches)
 		int			word_no = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull)) - 1;
 		char	   *word = TextDatumGetCString(SPI_getbinval(tuple, desc, 2, &isnull));
 		float4		similarity = DatumGetFloat4(SPI_getbinval(tuple, desc, 3, &isnull));
-		VocabularyMatch *last = &(*matches)[nmatches - 1];
+		VocabularyMatch *last = nmatches > 0 ? &(*matches)[nmatches - 1] : NULL;
 
 		/* Rows come sorted by word: one entry per word. */
-		if (nmatches == 0 || strcmp(last->word, word) != 0)
+		if (last == NULL || strcmp(last->word, word) != 0)
 		{
 			last = &(*matches)[nmatches++];
 			last->word = word;
@@ -819,10 +831,10 @@ name_candidates(Datum state, const DirectorySearch *search, Candidate **candidat
 		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
 		const VocabularyMatch *match = bsearch(&key, matches, nmatches, sizeof(VocabularyMatch),
 											   compare_match_words);
-		Candidate  *candidate = &(*candidates)[ncandidates - 1];
+		Candidate  *candidate = ncandidates > 0 ? &(*candidates)[ncandidates - 1] : NULL;
 
 		/* Rows come sorted by district: one entry per district. */
-		if (ncandidates == 0 || candidate->id != id)
+		if (candidate == NULL || candidate->id != id)
 		{
 			candidate = &(*candidates)[ncandidates++];
 			candidate->id = id;
