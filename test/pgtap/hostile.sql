@@ -52,7 +52,12 @@ INSERT INTO hostile_text (label, val) VALUES
     ('LATIN1 byte 0xff converted', convert_from('\xff'::bytea, 'LATIN1')),
     ('bytea shown as text', '\xff'::bytea::text),
     ('combining characters', U&'ce\0301dar'),
-    ('right-to-left override', U&'\202Eelpmaxe.21k.radec');
+    ('right-to-left override', U&'\202Eelpmaxe.21k.radec'),
+    ('128 letters without a blank', repeat('qz', 64)),
+    ('a dozen long words', repeat('abcdefghi ', 12)),
+    ('words of two-byte characters', repeat(U&'\00E9\00E8\00EA ', 30)),
+    ('one-letter words', 'a b c d e f g h i j k'),
+    ('a shown trigram of a letter outside ASCII', '0x4ddfd1');
 
 -- Hostile id arrays, as SQL expressions, and what each one is.
 CREATE TEMP TABLE hostile_ids (label text PRIMARY KEY, expr text NOT NULL, kind text NOT NULL
