@@ -71,9 +71,11 @@ start_cluster() {
 
 stop_cluster() {
     local dir=$1
-    [ -f "$dir/data/postmaster.pid" ] &&
-        as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
-    return 0
+    # A pid file left by a server that is gone (the machine restarted) is no
+    # reason to stop.
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
 }
 
 # A free TCP port on 127.0.0.1, from 5433 up.
