@@ -88,8 +88,8 @@ say "sqlsmith: the server log"
 q -d postgres -c 'SELECT 1' >/dev/null || fail "the server is not answering"
 crashes=$(grep -cE 'terminated by signal|exited with exit code|terminating any other active server processes|all server processes terminated' \
     "$DIR/server.log" || true)
-internal=$(grep -E ' XX000 LOCATION: .*, (identity|purge|samegoal|transfer)\.c:[0-9]+' "$DIR/server.log" || true)
-module_errors=$(grep -cE ' LOCATION: .*, (identity|purge|samegoal|transfer)\.c:[0-9]+' "$DIR/server.log" || true)
+internal=$(grep -E ' XX000 LOCATION: .*, (directory|identity|purge|samegoal|transfer)\.c:[0-9]+' "$DIR/server.log" || true)
+module_errors=$(grep -cE ' LOCATION: .*, (directory|identity|purge|samegoal|transfer)\.c:[0-9]+' "$DIR/server.log" || true)
 plpgsql_errors=$(grep -cE ' CONTEXT: +PL/pgSQL function samegoal\.' "$DIR/server.log" || true)
 echo "queries and calls: $queries; errors raised in the module's C code: $module_errors; in its PL/pgSQL functions: $plpgsql_errors"
 echo "backend crashes: $crashes"
