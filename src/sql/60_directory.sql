@@ -23,6 +23,10 @@ BEGIN
 END
 $$;
 
+-- The substring statement ANDs the trigram indexes with a state's districts, read
+-- from the smallest index that holds them.
+CREATE INDEX districts_state_idx ON samegoal.districts (state);
+
 -- The first two ranks, exact domain and domain prefix, are one range of this
 -- index: the domains of a state from the search on, in bytewise order.
 CREATE INDEX districts_state_domain_idx ON samegoal.districts (state, (lower(domain) COLLATE "C"));
