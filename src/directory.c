@@ -729,6 +729,7 @@ typedef struct Candidate
 	int64		id;
 	float4		best[SIMILARITY_MAX_WORDS]; /* similarity of the likest word; -1 none */
 	float8		score;
+	int32		name_rank;		/* its place in the state by name, when needed */
 } Candidate;
 
 static int
@@ -744,6 +745,72 @@ compare_candidates(const void *a, const void *b)
 	float8		y = ((const Candidate *) b)->score;
 
 	return x > y ? -1 : (x < y ? 1 : 0);
+}
+
+/* Most similar first, then by name and domain, as the result is ordered. */
+static int
+compare_candidates_by_name(const void *a, const void *b)
+{
+	int			cmp = compare_candidates(a, b);
+	int32		x = ((const Candidate *) a)->name_rank;
+	int32		y = ((const Candidate *) b)->name_rank;
+
+	return cmp != 0 ? cmp : (x < y ? -1 : (x > y ? 1 : 0));
+}
+
+typedef struct NameRank
+{
+	int64		id;
+	int32		rank;
+} NameRank;
+
+static int
+compare_name_ranks(const void *a, const void *b)
+{
+	int64		x = ((const NameRank *) a)->id;
+	int64		y = ((const NameRank *) b)->id;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * Set each candidate's place among the state's districts ordered by name and
+ * domain, as ORDER BY orders them.
+ */
+static void
+rank_by_name(Datum state, Candidate *candidates, int ncandidates)
+{
+	static SPIPlanPtr plan = NULL;
+	NameRank   *ranks;
+
+	if (plan == NULL)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+
+		plan = prepare_generic_kept("SELECT d.id FROM samegoal.districts d WHERE d.state = $1"
+									" ORDER BY d.name, d.domain",
+									1, argtypes);
+	}
+	execute_plan(plan, &state);
+	ranks = palloc(sizeof(NameRank) * Max(SPI_processed, 1));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		bool		isnull;
+
+		ranks[row].id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row],
+													SPI_tuptable->tupdesc, 1, &isnull));
+		ranks[row].rank = (int32) row;
+	}
+	qsort(ranks, SPI_processed, sizeof(NameRank), compare_name_ranks);
+	for (int c = 0; c < ncandidates; c++)
+	{
+		NameRank	key = {.id = candidates[c].id};
+		NameRank   *found = bsearch(&key, ranks, SPI_processed, sizeof(NameRank),
+									compare_name_ranks);
+
+		/* One that left the state since: last, and the final statement drops it. */
+		candidates[c].name_rank = found != NULL ? found->rank : PG_INT32_MAX;
+	}
 }
 
 /*
@@ -942,6 +1009,8 @@ add_label_candidates(Datum state, const char *label, Candidate **candidates, int
  * as may be left out, and those as similar as the last. Every other candidate
  * is less similar than each of them, so no leaving out can bring one in.
  */
+#define TIES_READ_MAX	64
+
 static void
 find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 			 const DirectorySearch *search, int32 limit, int32 excluded)
@@ -984,6 +1053,18 @@ find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	nread = Min(ncandidates, limit + excluded);
 	while (nread < ncandidates && candidates[nread].score == candidates[nread - 1].score)
 		nread++;
+
+	/*
+	 * Many as similar as the last wanted ("schol" is as like "school" in every
+	 * School District): order them by name here, from the state's districts
+	 * by name, rather than read every one of them.
+	 */
+	if (nread - (limit + excluded) > TIES_READ_MAX)
+	{
+		rank_by_name(state, candidates, ncandidates);
+		qsort(candidates, ncandidates, sizeof(Candidate), compare_candidates_by_name);
+		nread = limit + excluded;
+	}
 
 	ids = palloc(sizeof(Datum) * nread);
 	scores = palloc(sizeof(Datum) * nread);

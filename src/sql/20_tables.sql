@@ -18,7 +18,9 @@ CREATE TABLE samegoal.districts (
     coordinator_phone   text
 );
 CREATE UNIQUE INDEX districts_domain_key ON samegoal.districts (lower(domain));
-CREATE INDEX districts_state_name_idx ON samegoal.districts (state, name);
+-- A state's districts by name and domain, as the directory orders them, with their
+-- ids: read from the index alone.
+CREATE INDEX districts_state_name_idx ON samegoal.districts (state, name, domain) INCLUDE (id);
 
 COMMENT ON TABLE samegoal.districts IS 'One row per tenant: a school district using SameGoal';
 COMMENT ON COLUMN samegoal.districts.domain IS 'The district''s SameGoal domain, unique regardless of case';

@@ -13,7 +13,7 @@ SET LOCAL search_path = public, pg_catalog;
 SELECT array_agg(domain ORDER BY name, domain) AS oregon_but_maple
   FROM samegoal.districts WHERE state = 'OR' AND domain <> 'maple.k12.example' \gset
 
-SELECT plan(98);
+SELECT plan(100);
 
 -- The interface: arguments, result columns and nothing else, not STRICT,
 -- callable by samegoal_app only.
@@ -171,6 +171,25 @@ SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district(NULL)$$,
                   ARRAY['oakwood.k12.wa.example'], 'Washington sees only Washington');
 SELECT is_empty($$SELECT * FROM samegoal.sg_find_district('cedar.k12.example')$$,
                 'and not Oregon''s districts by domain');
+
+-- Many districts as similar as each other: ties go by name, whichever way they
+-- are found. Nevada's 90 Tie Basin districts, inserted in the reverse of their
+-- order by name, all hold the word "basin".
+RESET ROLE;
+INSERT INTO samegoal.districts (domain, name, state) VALUES ('nvadmin.k12.example', 'Carson Admin District', 'NV');
+INSERT INTO samegoal.users (district_id, username, is_admin)
+SELECT id, 'nvadmin', true FROM samegoal.districts WHERE domain = 'nvadmin.k12.example';
+INSERT INTO samegoal.districts (domain, name, state)
+SELECT format('tie%s.k12.example', n), format('Tie Basin District %s', lpad(n::text, 2, '0')), 'NV'
+  FROM generate_series(90, 1, -1) n;
+SET LOCAL ROLE regress_sg_app;
+SELECT samegoal.sg_act_as('nvadmin.k12.example', 'nvadmin') AS acting \gset
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('basinn')$$,
+                  $$SELECT format('tie%s.k12.example', n) FROM generate_series(1, 20) n$$,
+                  '90 districts equally like the search: the first 20 by name');
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('basinn', 1000)$$,
+                  $$SELECT format('tie%s.k12.example', n) FROM generate_series(1, 90) n$$,
+                  'and all 90, by name');
 
 -- Hostile searches.
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') AS acting \gset
