@@ -941,10 +941,13 @@ name_candidates(Datum state, const DirectorySearch *search, Candidate **candidat
  *
  * pg_trgm's word similarity of the search's label to another cannot reach the
  * threshold unless that label holds as large a share of the search label's
- * trigrams, so the districts holding that many are all that need comparing.
+ * trigrams, so the districts holding that many are all that need comparing;
+ * and when wanted candidates are already known, only those that could be as
+ * similar as the wanted-th.
  */
 static int
-add_label_candidates(Datum state, const char *label, Candidate **candidates, int ncandidates)
+add_label_candidates(Datum state, const char *label, int32 wanted,
+					 Candidate **candidates, int ncandidates)
 {
 	Datum		args[4];
 	Datum		trigrams;
@@ -965,6 +968,23 @@ add_label_candidates(Datum state, const char *label, Candidate **candidates, int
 	/* As pg_trgm's index decides, in single precision. */
 	while ((float4) at_least / (float4) ntrigrams < SIMILARITY_THRESHOLD_VALUE)
 		at_least++;
+
+	/*
+	 * When the names already gave wanted candidates, a label less like the
+	 * search than the wanted-th of them changes nothing (a slightly lower bar,
+	 * for rounding, only lets a few more be compared).
+	 */
+	if (ncandidates >= wanted)
+	{
+		Candidate  *sorted = palloc(sizeof(Candidate) * ncandidates);
+		float8		bar;
+
+		memcpy(sorted, *candidates, sizeof(Candidate) * ncandidates);
+		qsort(sorted, ncandidates, sizeof(Candidate), compare_candidates);
+		bar = sorted[wanted - 1].score - 1e-6;
+		while (at_least < ntrigrams && (float8) ((float4) at_least / (float4) ntrigrams) < bar)
+			at_least++;
+	}
 
 	args[0] = state;
 	args[1] = CStringGetTextDatum(label);
@@ -1045,7 +1065,8 @@ find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	if (!search->looks_like_domain && search->typo_words != NIL)
 		ncandidates = name_candidates(state, search, &candidates);
 	if (search->label != NULL)
-		ncandidates = add_label_candidates(state, search->label, &candidates, ncandidates);
+		ncandidates = add_label_candidates(state, search->label, limit + excluded,
+										   &candidates, ncandidates);
 	if (ncandidates == 0)
 		return;
 
