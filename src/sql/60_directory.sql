@@ -107,30 +107,30 @@ ALTER TABLE samegoal.directory_words ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.directory_words FORCE ROW LEVEL SECURITY;
 CREATE POLICY directory_words_owner ON samegoal.directory_words USING (true) WITH CHECK (true);
 
--- The triggers keep these tables, whoever writes districts (as their owner).
--- They are derived from districts, so pg_dump leaves them out and the triggers
--- fill them again as the districts are restored: they fire even under
--- session_replication_role = replica, which a restore may use. Deleted districts
--- take their rows along through the foreign keys. pg_trgm may have moved since
--- installation, so its schema is looked up when the triggers run.
-CREATE FUNCTION samegoal.sg_index_inserted_districts()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- The words and label trigrams of the given districts (all of them for NULL),
+-- read again from districts: the one place that fills the directory's tables.
+-- pg_trgm may have moved since installation, so its schema is looked up here.
+CREATE FUNCTION samegoal.sg_index_districts(ids bigint[])
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     trgm name;
 BEGIN
+    DELETE FROM samegoal.district_words w WHERE ids IS NULL OR w.district_id = ANY (ids);
     INSERT INTO samegoal.district_words (state, word, district_id)
     SELECT d.state, w.word, d.id
-      FROM inserted_districts d,
-           unnest(samegoal.sg_directory_words(d.name)) AS w(word);
+      FROM samegoal.districts d,
+           unnest(samegoal.sg_directory_words(d.name)) AS w(word)
+     WHERE ids IS NULL OR d.id = ANY (ids);
 
     -- In a fixed order, so that concurrent writers of new words wait for one
     -- another rather than deadlock.
     INSERT INTO samegoal.directory_words (word)
     SELECT w.word
-      FROM inserted_districts d,
+      FROM samegoal.districts d,
            unnest(samegoal.sg_directory_words(d.name)) AS w(word)
+     WHERE ids IS NULL OR d.id = ANY (ids)
      GROUP BY w.word
      ORDER BY w.word COLLATE "C"
     ON CONFLICT (word) DO NOTHING;
@@ -138,12 +138,31 @@ BEGIN
     SELECT n.nspname INTO STRICT trgm
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'pg_trgm';
+    DELETE FROM samegoal.district_label_trigrams t WHERE ids IS NULL OR t.district_id = ANY (ids);
     EXECUTE format(
         'INSERT INTO samegoal.district_label_trigrams (state, trigram, district_id)
          SELECT d.state, t.trigram, d.id
-           FROM inserted_districts d,
-                unnest(%I.show_trgm(split_part(lower(d.domain), ''.'', 1))) AS t(trigram)',
-        trgm);
+           FROM samegoal.districts d,
+                unnest(%I.show_trgm(split_part(lower(d.domain), ''.'', 1))) AS t(trigram)
+          WHERE $1 IS NULL OR d.id = ANY ($1)',
+        trgm) USING ids;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_index_districts(bigint[]) IS
+'Internal: fill the directory''s tables of words and trigrams for the given districts (all for NULL)';
+
+-- The triggers keep these tables, whoever writes districts (as their owner).
+-- They are derived from districts, so pg_dump leaves them out and the triggers
+-- fill them again as the districts are restored: they fire even under
+-- session_replication_role = replica, which a restore may use. Deleted districts
+-- take their rows along through the foreign keys.
+CREATE FUNCTION samegoal.sg_index_inserted_districts()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM samegoal.sg_index_districts(ARRAY(SELECT d.id FROM inserted_districts d));
     RETURN NULL;
 END
 $$;
@@ -155,48 +174,12 @@ RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    trgm name;
+    changed bigint[] := ARRAY(SELECT n.id FROM updated_districts n JOIN old_districts o ON o.id = n.id
+                               WHERE (n.name, n.domain, n.state) IS DISTINCT FROM (o.name, o.domain, o.state));
 BEGIN
-    IF NOT EXISTS (SELECT FROM updated_districts n JOIN old_districts o ON o.id = n.id
-                    WHERE (n.name, n.domain, n.state) IS DISTINCT FROM (o.name, o.domain, o.state)) THEN
-        RETURN NULL;
+    IF cardinality(changed) > 0 THEN
+        PERFORM samegoal.sg_index_districts(changed);
     END IF;
-
-    DELETE FROM samegoal.district_words w
-     USING updated_districts n JOIN old_districts o ON o.id = n.id
-     WHERE w.district_id = n.id
-       AND (n.name, n.state) IS DISTINCT FROM (o.name, o.state);
-
-    INSERT INTO samegoal.district_words (state, word, district_id)
-    SELECT n.state, w.word, n.id
-      FROM updated_districts n JOIN old_districts o ON o.id = n.id,
-           unnest(samegoal.sg_directory_words(n.name)) AS w(word)
-     WHERE (n.name, n.state) IS DISTINCT FROM (o.name, o.state);
-
-    INSERT INTO samegoal.directory_words (word)
-    SELECT w.word
-      FROM updated_districts n JOIN old_districts o ON o.id = n.id,
-           unnest(samegoal.sg_directory_words(n.name)) AS w(word)
-     WHERE n.name IS DISTINCT FROM o.name
-     GROUP BY w.word
-     ORDER BY w.word COLLATE "C"
-    ON CONFLICT (word) DO NOTHING;
-
-    DELETE FROM samegoal.district_label_trigrams t
-     USING updated_districts n JOIN old_districts o ON o.id = n.id
-     WHERE t.district_id = n.id
-       AND (n.domain, n.state) IS DISTINCT FROM (o.domain, o.state);
-
-    SELECT n.nspname INTO STRICT trgm
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'pg_trgm';
-    EXECUTE format(
-        'INSERT INTO samegoal.district_label_trigrams (state, trigram, district_id)
-         SELECT n.state, t.trigram, n.id
-           FROM updated_districts n JOIN old_districts o ON o.id = n.id,
-                unnest(%I.show_trgm(split_part(lower(n.domain), ''.'', 1))) AS t(trigram)
-          WHERE (n.domain, n.state) IS DISTINCT FROM (o.domain, o.state)',
-        trgm);
     RETURN NULL;
 END
 $$;
@@ -225,32 +208,10 @@ CREATE FUNCTION samegoal.sg_rebuild_directory()
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    trgm name;
 BEGIN
     -- Districts written meanwhile would be missed.
     LOCK TABLE samegoal.districts IN SHARE MODE;
-
-    DELETE FROM samegoal.district_words;
-    INSERT INTO samegoal.district_words (state, word, district_id)
-    SELECT d.state, w.word, d.id
-      FROM samegoal.districts d,
-           unnest(samegoal.sg_directory_words(d.name)) AS w(word);
-
-    INSERT INTO samegoal.directory_words (word)
-    SELECT DISTINCT w.word FROM samegoal.district_words w
-    ON CONFLICT (word) DO NOTHING;
-
-    SELECT n.nspname INTO STRICT trgm
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'pg_trgm';
-    DELETE FROM samegoal.district_label_trigrams;
-    EXECUTE format(
-        'INSERT INTO samegoal.district_label_trigrams (state, trigram, district_id)
-         SELECT d.state, t.trigram, d.id
-           FROM samegoal.districts d,
-                unnest(%I.show_trgm(split_part(lower(d.domain), ''.'', 1))) AS t(trigram)',
-        trgm);
+    PERFORM samegoal.sg_index_districts(NULL);
 END
 $$;
 
