@@ -164,5 +164,116 @@ DROP INDEX samegoal.transfer_documents_source_idx;
 CREATE INDEX transfer_documents_received_idx ON samegoal.transfer_documents (receiving_district_id, received_document_id);
 CREATE INDEX transfer_documents_source_idx ON samegoal.transfer_documents (sending_district_id, source_document_id);
 
+-- At most one live copy ------------------------------------------------------
+
+-- Under 1.0 a repeat transfer racing the restore of an older copy could leave a
+-- student two live copies of one original. The update cannot choose which one
+-- the district keeps: it stops and says which to delete.
+DO $$
+DECLARE
+    duplicate record;
+BEGIN
+    SELECT d.district_id, d.student_id, d.source_document_id,
+           string_agg(d.id::text, ', ' ORDER BY d.id) AS copies
+      INTO duplicate
+      FROM samegoal.documents d
+     WHERE d.source_document_id IS NOT NULL AND d.deleted_at IS NULL
+     GROUP BY d.district_id, d.student_id, d.source_document_id
+    HAVING count(*) > 1
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'student % of district % holds more than one live copy of document %',
+                        duplicate.student_id, duplicate.district_id, duplicate.source_document_id
+            USING ERRCODE = '23505',
+                  DETAIL = format('The live copies are documents %s.', duplicate.copies),
+                  HINT = 'Delete all but one of them with samegoal.sg_delete_documents(), acting as an administrator of that district, then update again.';
+    END IF;
+END
+$$;
+
+DROP INDEX samegoal.documents_source_idx;
+-- A student holds at most one live copy of any original, whoever writes: a
+-- repeat transfer finds the live copy here and does not copy again, and the
+-- restore of an older copy while another is live fails (SG013).
+CREATE UNIQUE INDEX documents_one_live_copy ON samegoal.documents (district_id, student_id, source_document_id)
+    WHERE source_document_id IS NOT NULL AND deleted_at IS NULL;
+
+CREATE OR REPLACE FUNCTION samegoal.sg_change_deletion(document_ids bigint[], deleting boolean)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor samegoal.users;
+    wanted bigint[];
+    locked_count integer;
+    others_count integer;
+    changed integer;
+    violated text;
+BEGIN
+    SELECT u.* INTO actor FROM samegoal.users u
+     WHERE u.id = samegoal.sg_current_user_id() AND u.is_active;
+    IF actor.id IS NULL THEN
+        RAISE EXCEPTION 'not acting as a SameGoal user' USING ERRCODE = '42501',
+            HINT = 'Call samegoal.sg_act_as(domain, login) first, in the same transaction.';
+    END IF;
+    IF document_ids IS NULL OR cardinality(document_ids) = 0 THEN
+        RAISE EXCEPTION 'document_ids must not be NULL or empty' USING ERRCODE = '22023';
+    END IF;
+    -- unnest, unlike array_position, also reads a multi-dimensional array
+    IF EXISTS (SELECT FROM unnest(document_ids) AS id WHERE id IS NULL) THEN
+        RAISE EXCEPTION 'document_ids must not contain NULL' USING ERRCODE = '22023';
+    END IF;
+    wanted := ARRAY(SELECT DISTINCT unnest(document_ids) ORDER BY 1);
+
+    SELECT count(*), count(*) FILTER (WHERE l.owner_id <> actor.id)
+      INTO locked_count, others_count
+      FROM (SELECT d.owner_id FROM samegoal.documents d
+             WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+             ORDER BY d.id
+               FOR UPDATE) l;
+    IF locked_count < cardinality(wanted) THEN
+        RAISE EXCEPTION 'document not found' USING ERRCODE = 'SG006',
+            DETAIL = 'No document with that id exists in this district.';
+    END IF;
+    IF others_count > 0 AND NOT actor.is_admin THEN
+        RAISE EXCEPTION 'permission denied: only the owner of a document or an administrator may delete or restore it'
+            USING ERRCODE = '42501';
+    END IF;
+
+    IF NOT deleting THEN
+        -- A transfer to the same student locks the student first; restoring
+        -- locks it too, so that the two take turns and the transfer sees the
+        -- restored copy rather than copying the original again.
+        PERFORM FROM samegoal.students s
+         WHERE s.district_id = actor.district_id
+           AND s.id IN (SELECT d.student_id FROM samegoal.documents d
+                         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+                           AND d.source_document_id IS NOT NULL)
+         ORDER BY s.id
+           FOR NO KEY UPDATE;
+    END IF;
+
+    BEGIN
+        UPDATE samegoal.documents d
+           SET deleted_at = CASE WHEN deleting THEN now() END,
+               deleted_by = CASE WHEN deleting THEN actor.id END
+         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+           AND (d.deleted_at IS NULL) = deleting;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+        IF violated <> 'documents_one_live_copy' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'the student already holds a live copy of that original'
+            USING ERRCODE = 'SG013',
+                  DETAIL = 'A received copy cannot be restored while another copy of the same original is live on the same student.',
+                  HINT = 'Delete the other copy first, or keep it.';
+    END;
+    RETURN changed;
+END
+$$;
+
 -- As at the end of the install script: no function is PUBLIC's.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA samegoal FROM PUBLIC;

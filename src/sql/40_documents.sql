@@ -25,8 +25,11 @@ CREATE TABLE samegoal.documents (
 CREATE INDEX documents_student_idx ON samegoal.documents (district_id, student_id);
 CREATE INDEX documents_owner_idx ON samegoal.documents (district_id, owner_id);
 CREATE INDEX documents_transfer_idx ON samegoal.documents (transfer_id) WHERE transfer_id IS NOT NULL;
-CREATE INDEX documents_source_idx ON samegoal.documents (student_id, source_document_id)
-    WHERE source_document_id IS NOT NULL;
+-- A student holds at most one live copy of any original, whoever writes: a
+-- repeat transfer finds the live copy here and does not copy again, and the
+-- restore of an older copy while another is live fails (SG013).
+CREATE UNIQUE INDEX documents_one_live_copy ON samegoal.documents (district_id, student_id, source_document_id)
+    WHERE source_document_id IS NOT NULL AND deleted_at IS NULL;
 
 COMMENT ON TABLE samegoal.documents IS 'Special-education documents (IEPs, evaluations, 504 plans), one student and one owner each';
 COMMENT ON COLUMN samegoal.documents.deleted_at IS 'When the document was deleted (sg_delete_documents); NULL while live';
@@ -96,6 +99,7 @@ DECLARE
     locked_count integer;
     others_count integer;
     changed integer;
+    violated text;
 BEGIN
     SELECT u.* INTO actor FROM samegoal.users u
      WHERE u.id = samegoal.sg_current_user_id() AND u.is_active;
@@ -127,12 +131,36 @@ BEGIN
             USING ERRCODE = '42501';
     END IF;
 
-    UPDATE samegoal.documents d
-       SET deleted_at = CASE WHEN deleting THEN now() END,
-           deleted_by = CASE WHEN deleting THEN actor.id END
-     WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
-       AND (d.deleted_at IS NULL) = deleting;
-    GET DIAGNOSTICS changed = ROW_COUNT;
+    IF NOT deleting THEN
+        -- A transfer to the same student locks the student first; restoring
+        -- locks it too, so that the two take turns and the transfer sees the
+        -- restored copy rather than copying the original again.
+        PERFORM FROM samegoal.students s
+         WHERE s.district_id = actor.district_id
+           AND s.id IN (SELECT d.student_id FROM samegoal.documents d
+                         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+                           AND d.source_document_id IS NOT NULL)
+         ORDER BY s.id
+           FOR NO KEY UPDATE;
+    END IF;
+
+    BEGIN
+        UPDATE samegoal.documents d
+           SET deleted_at = CASE WHEN deleting THEN now() END,
+               deleted_by = CASE WHEN deleting THEN actor.id END
+         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+           AND (d.deleted_at IS NULL) = deleting;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+        IF violated <> 'documents_one_live_copy' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'the student already holds a live copy of that original'
+            USING ERRCODE = 'SG013',
+                  DETAIL = 'A received copy cannot be restored while another copy of the same original is live on the same student.',
+                  HINT = 'Delete the other copy first, or keep it.';
+    END;
     RETURN changed;
 END
 $$;
