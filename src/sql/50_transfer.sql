@@ -2,6 +2,69 @@
 -- that keep every transfers row within the setting rules and the disclosure
 -- record intact.
 
+CREATE TABLE samegoal.transfers (
+    id                      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    sending_district_id     bigint NOT NULL REFERENCES samegoal.districts (id),
+    receiving_district_id   bigint NOT NULL REFERENCES samegoal.districts (id),
+    sending_student_id      bigint NOT NULL,
+    receiving_student_id    bigint NOT NULL,
+    receiving_owner_id      bigint NOT NULL,
+    initiated_by            bigint NOT NULL,
+    initiated_at            timestamptz NOT NULL DEFAULT now(),
+    document_count          integer NOT NULL CHECK (document_count > 0),
+    UNIQUE (id, sending_district_id, receiving_district_id),
+    UNIQUE (id, receiving_district_id),
+    FOREIGN KEY (sending_district_id, sending_student_id) REFERENCES samegoal.students (district_id, id),
+    FOREIGN KEY (receiving_district_id, receiving_student_id) REFERENCES samegoal.students (district_id, id),
+    FOREIGN KEY (receiving_district_id, receiving_owner_id) REFERENCES samegoal.users (district_id, id),
+    FOREIGN KEY (sending_district_id, initiated_by) REFERENCES samegoal.users (district_id, id)
+);
+CREATE INDEX transfers_sending_idx ON samegoal.transfers (sending_district_id, sending_student_id);
+CREATE INDEX transfers_receiving_idx ON samegoal.transfers (receiving_district_id, receiving_student_id);
+
+COMMENT ON TABLE samegoal.transfers IS 'The disclosure record: one row per district-to-district transfer, visible to both districts and kept whatever the receiver does with its copies';
+COMMENT ON COLUMN samegoal.transfers.initiated_by IS 'The sending district''s admin who made the transfer';
+COMMENT ON COLUMN samegoal.transfers.document_count IS 'How many documents the transfer copied';
+
+-- received copies point back to the transfer that delivered them
+ALTER TABLE samegoal.documents
+    ADD FOREIGN KEY (transfer_id, district_id) REFERENCES samegoal.transfers (id, receiving_district_id);
+
+CREATE TABLE samegoal.transfer_documents (
+    transfer_id             bigint NOT NULL,
+    sending_district_id     bigint NOT NULL,
+    receiving_district_id   bigint NOT NULL,
+    source_document_id      bigint NOT NULL,
+    received_document_id    bigint,
+    PRIMARY KEY (transfer_id, source_document_id),
+    FOREIGN KEY (transfer_id, sending_district_id, receiving_district_id)
+        REFERENCES samegoal.transfers (id, sending_district_id, receiving_district_id),
+    FOREIGN KEY (receiving_district_id, received_document_id, transfer_id, source_document_id)
+        REFERENCES samegoal.documents (district_id, id, transfer_id, source_document_id)
+        ON DELETE SET NULL (received_document_id)
+);
+CREATE INDEX transfer_documents_received_idx ON samegoal.transfer_documents (received_document_id);
+CREATE INDEX transfer_documents_source_idx ON samegoal.transfer_documents (source_document_id);
+
+COMMENT ON TABLE samegoal.transfer_documents IS 'One row per document a transfer copied: the original and its copy';
+COMMENT ON COLUMN samegoal.transfer_documents.source_document_id IS 'The sending district''s original; kept as the record of what was disclosed';
+COMMENT ON COLUMN samegoal.transfer_documents.received_document_id IS 'The receiving district''s copy; NULL once that copy is purged';
+
+ALTER TABLE samegoal.transfers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.transfers FORCE ROW LEVEL SECURITY;
+CREATE POLICY transfers_either_side ON samegoal.transfers FOR SELECT
+    USING ((SELECT samegoal.sg_current_district_id()) IN (sending_district_id, receiving_district_id));
+
+ALTER TABLE samegoal.transfer_documents ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.transfer_documents FORCE ROW LEVEL SECURITY;
+CREATE POLICY transfer_documents_either_side ON samegoal.transfer_documents FOR SELECT
+    USING ((SELECT samegoal.sg_current_district_id()) IN (sending_district_id, receiving_district_id));
+
+GRANT SELECT ON samegoal.transfers, samegoal.transfer_documents TO samegoal_app;
+SELECT pg_catalog.pg_extension_config_dump('samegoal.transfers', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.transfers_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_documents', '');
+
 CREATE FUNCTION samegoal.sg_transfer_documents(
     document_ids bigint[],
     receiving_domain text,
@@ -125,3 +188,5 @@ CREATE TRIGGER transfers_kept_truncate
 CREATE TRIGGER transfer_documents_kept_truncate
     BEFORE TRUNCATE ON samegoal.transfer_documents
     FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
+
+GRANT EXECUTE ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text) TO samegoal_app;

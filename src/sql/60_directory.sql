@@ -226,3 +226,5 @@ AS 'MODULE_PATHNAME', 'sg_find_district';
 
 COMMENT ON FUNCTION samegoal.sg_find_district(text, integer) IS
 'Admins only: districts of the acting district''s state (not itself) whose domain or name matches search, ranked exact domain, domain prefix, name or word prefix, substring, similarity (every word of the search like a word of the name, or a domain''s first label like the search''s), then by name; blank search lists by name; max_results 1 to 1000';
+
+GRANT EXECUTE ON FUNCTION samegoal.sg_find_district(text, integer) TO samegoal_app;

@@ -1,80 +1,26 @@
--- Delete, restore and purge documents of the acting district.
+-- Purging deleted documents of the acting district for good.
 
--- Delete (deleting = true) or restore documents of the acting district: lock them,
--- check that the acting user may, and change those not yet in the wanted state.
--- Missing and other-district ids are one error (SG006).
-CREATE FUNCTION samegoal.sg_change_deletion(document_ids bigint[], deleting boolean)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    actor samegoal.users;
-    wanted bigint[];
-    locked_count integer;
-    others_count integer;
-    changed integer;
-BEGIN
-    SELECT u.* INTO actor FROM samegoal.users u
-     WHERE u.id = samegoal.sg_current_user_id() AND u.is_active;
-    IF actor.id IS NULL THEN
-        RAISE EXCEPTION 'not acting as a SameGoal user' USING ERRCODE = '42501',
-            HINT = 'Call samegoal.sg_act_as(domain, login) first, in the same transaction.';
-    END IF;
-    IF document_ids IS NULL OR cardinality(document_ids) = 0 THEN
-        RAISE EXCEPTION 'document_ids must not be NULL or empty' USING ERRCODE = '22023';
-    END IF;
-    -- unnest, unlike array_position, also reads a multi-dimensional array
-    IF EXISTS (SELECT FROM unnest(document_ids) AS id WHERE id IS NULL) THEN
-        RAISE EXCEPTION 'document_ids must not contain NULL' USING ERRCODE = '22023';
-    END IF;
-    wanted := ARRAY(SELECT DISTINCT unnest(document_ids) ORDER BY 1);
+CREATE TABLE samegoal.purged_documents (
+    document_id     bigint PRIMARY KEY,
+    district_id     bigint NOT NULL,
+    student_id      bigint NOT NULL,
+    doc_type        text NOT NULL,
+    purged_by       bigint,
+    purged_at       timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (district_id, student_id) REFERENCES samegoal.students (district_id, id),
+    FOREIGN KEY (district_id, purged_by) REFERENCES samegoal.users (district_id, id)
+);
+CREATE INDEX purged_documents_district_idx ON samegoal.purged_documents (district_id, student_id);
 
-    SELECT count(*), count(*) FILTER (WHERE l.owner_id <> actor.id)
-      INTO locked_count, others_count
-      FROM (SELECT d.owner_id FROM samegoal.documents d
-             WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
-             ORDER BY d.id
-               FOR UPDATE) l;
-    IF locked_count < cardinality(wanted) THEN
-        RAISE EXCEPTION 'document not found' USING ERRCODE = 'SG006',
-            DETAIL = 'No document with that id exists in this district.';
-    END IF;
-    IF others_count > 0 AND NOT actor.is_admin THEN
-        RAISE EXCEPTION 'permission denied: only the owner of a document or an administrator may delete or restore it'
-            USING ERRCODE = '42501';
-    END IF;
+COMMENT ON TABLE samegoal.purged_documents IS 'Tombstones of purged documents: which document of which student was purged, by whom and when; no title, content or file';
 
-    UPDATE samegoal.documents d
-       SET deleted_at = CASE WHEN deleting THEN now() END,
-           deleted_by = CASE WHEN deleting THEN actor.id END
-     WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
-       AND (d.deleted_at IS NULL) = deleting;
-    GET DIAGNOSTICS changed = ROW_COUNT;
-    RETURN changed;
-END
-$$;
+ALTER TABLE samegoal.purged_documents ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.purged_documents FORCE ROW LEVEL SECURITY;
+CREATE POLICY purged_documents_own ON samegoal.purged_documents FOR SELECT
+    USING (district_id = (SELECT samegoal.sg_current_district_id()));
 
-COMMENT ON FUNCTION samegoal.sg_change_deletion(bigint[], boolean) IS
-'Internal: delete or restore documents of the acting district that the acting user may change; returns how many changed';
-
-CREATE FUNCTION samegoal.sg_delete_documents(document_ids bigint[])
-RETURNS integer
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'SELECT samegoal.sg_change_deletion(document_ids, true)';
-
-COMMENT ON FUNCTION samegoal.sg_delete_documents(bigint[]) IS
-'Delete documents of the acting district (the owner or an admin may); returns how many were live';
-
-CREATE FUNCTION samegoal.sg_restore_documents(document_ids bigint[])
-RETURNS integer
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'SELECT samegoal.sg_change_deletion(document_ids, false)';
-
-COMMENT ON FUNCTION samegoal.sg_restore_documents(bigint[]) IS
-'Restore deleted documents of the acting district (the owner or an admin may); returns how many were deleted';
+GRANT SELECT ON samegoal.purged_documents TO samegoal_app;
+SELECT pg_catalog.pg_extension_config_dump('samegoal.purged_documents', '');
 
 CREATE FUNCTION samegoal.sg_purge_documents(document_ids bigint[])
 RETURNS integer
@@ -107,3 +53,5 @@ SELECT s.relid::regclass AS table_name,
 
 COMMENT ON VIEW samegoal.purge_vacuum_status IS
 'For DBAs: the tables (and TOAST tables) that hold document content, their dead rows, and whether a purge happened since their last VACUUM';
+
+GRANT EXECUTE ON FUNCTION samegoal.sg_purge_documents(bigint[]) TO samegoal_app;

@@ -1,0 +1,29 @@
+-- The install script is these files in name order, one file per feature: its
+-- tables, indexes, row-level security, grants, pg_dump registration, comments
+-- and functions together.
+--
+-- A function is written in C (src/*.c) where it needs the acting identity's
+-- internals, reads across districts as the tables' owner, or keeps prepared
+-- plans for a hot path; otherwise in PL/pgSQL or SQL, SECURITY DEFINER with
+-- search_path pinned to pg_catalog, pg_temp. Functions named sg_require_* and
+-- sg_*_internal are helpers that only other functions of the extension call.
+--
+-- Row-level security, on every table of tenant data: a session acting as a user
+-- of district D sees and changes only D's rows; a session that is not acting sees
+-- nothing. Policies read the identity through a scalar subquery, so it is
+-- evaluated once per query (an InitPlan), not once per row, and the comparison
+-- stays usable as an index condition on district_id.
+
+-- The application role. Roles are cluster-wide, so it survives DROP EXTENSION and
+-- is only created when missing; it owns nothing and gets only the grants below.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'samegoal_app') THEN
+        CREATE ROLE samegoal_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+    END IF;
+END
+$$;
+
+GRANT USAGE ON SCHEMA samegoal TO samegoal_app;
+
+COMMENT ON SCHEMA samegoal IS 'SameGoal special-education documents and district-to-district transfer';

@@ -1,0 +1,153 @@
+-- Documents and their files, and deleting and restoring them.
+
+CREATE TABLE samegoal.documents (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    district_id         bigint NOT NULL DEFAULT samegoal.sg_current_district_id(),
+    student_id          bigint NOT NULL,
+    owner_id            bigint NOT NULL,
+    doc_type            text NOT NULL CHECK (btrim(doc_type) <> ''),
+    title               text NOT NULL,
+    content             jsonb NOT NULL DEFAULT '{}',
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    deleted_at          timestamptz,
+    deleted_by          bigint,
+    transfer_id         bigint,
+    source_document_id  bigint,
+    UNIQUE (district_id, id),
+    -- lets the transfer record reference a copy together with its provenance
+    UNIQUE (district_id, id, transfer_id, source_document_id),
+    FOREIGN KEY (district_id, student_id) REFERENCES samegoal.students (district_id, id),
+    FOREIGN KEY (district_id, owner_id) REFERENCES samegoal.users (district_id, id),
+    FOREIGN KEY (district_id, deleted_by) REFERENCES samegoal.users (district_id, id),
+    CHECK (deleted_by IS NULL OR deleted_at IS NOT NULL),
+    CHECK ((transfer_id IS NULL) = (source_document_id IS NULL))
+);
+CREATE INDEX documents_student_idx ON samegoal.documents (district_id, student_id);
+CREATE INDEX documents_owner_idx ON samegoal.documents (district_id, owner_id);
+CREATE INDEX documents_transfer_idx ON samegoal.documents (transfer_id) WHERE transfer_id IS NOT NULL;
+CREATE INDEX documents_source_idx ON samegoal.documents (student_id, source_document_id)
+    WHERE source_document_id IS NOT NULL;
+
+COMMENT ON TABLE samegoal.documents IS 'Special-education documents (IEPs, evaluations, 504 plans), one student and one owner each';
+COMMENT ON COLUMN samegoal.documents.deleted_at IS 'When the document was deleted (sg_delete_documents); NULL while live';
+COMMENT ON COLUMN samegoal.documents.deleted_by IS 'The user who deleted the document';
+COMMENT ON COLUMN samegoal.documents.transfer_id IS 'On a received copy: the transfer that delivered it';
+COMMENT ON COLUMN samegoal.documents.source_document_id IS 'On a received copy: the id of the sending district''s original';
+
+CREATE TABLE samegoal.document_files (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    district_id     bigint NOT NULL DEFAULT samegoal.sg_current_district_id(),
+    document_id     bigint NOT NULL,
+    filename        text NOT NULL CHECK (btrim(filename) <> ''),
+    content_type    text NOT NULL DEFAULT 'application/octet-stream',
+    data            bytea NOT NULL,
+    FOREIGN KEY (district_id, document_id) REFERENCES samegoal.documents (district_id, id)
+);
+CREATE INDEX document_files_document_idx ON samegoal.document_files (district_id, document_id);
+
+COMMENT ON TABLE samegoal.document_files IS 'Files attached to documents, stored byte for byte';
+
+ALTER TABLE samegoal.documents ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.documents FORCE ROW LEVEL SECURITY;
+CREATE POLICY documents_own ON samegoal.documents
+    USING (district_id = (SELECT samegoal.sg_current_district_id()));
+
+ALTER TABLE samegoal.document_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.document_files FORCE ROW LEVEL SECURITY;
+CREATE POLICY document_files_own ON samegoal.document_files
+    USING (district_id = (SELECT samegoal.sg_current_district_id()));
+
+-- The application writes documents and files of its own district, but never the
+-- provenance and deletion columns: those go through the functions.
+GRANT SELECT ON samegoal.documents, samegoal.document_files TO samegoal_app;
+GRANT INSERT (district_id, student_id, owner_id, doc_type, title, content, created_at),
+      UPDATE (student_id, owner_id, doc_type, title, content)
+    ON samegoal.documents TO samegoal_app;
+GRANT INSERT (district_id, document_id, filename, content_type, data),
+      UPDATE (document_id, filename, content_type, data)
+    ON samegoal.document_files TO samegoal_app;
+SELECT pg_catalog.pg_extension_config_dump('samegoal.documents', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.documents_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.document_files', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.document_files_id_seq', '');
+
+-- Delete (deleting = true) or restore documents of the acting district: lock them,
+-- check that the acting user may, and change those not yet in the wanted state.
+-- Missing and other-district ids are one error (SG006).
+CREATE FUNCTION samegoal.sg_change_deletion(document_ids bigint[], deleting boolean)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor samegoal.users;
+    wanted bigint[];
+    locked_count integer;
+    others_count integer;
+    changed integer;
+BEGIN
+    SELECT u.* INTO actor FROM samegoal.users u
+     WHERE u.id = samegoal.sg_current_user_id() AND u.is_active;
+    IF actor.id IS NULL THEN
+        RAISE EXCEPTION 'not acting as a SameGoal user' USING ERRCODE = '42501',
+            HINT = 'Call samegoal.sg_act_as(domain, login) first, in the same transaction.';
+    END IF;
+    IF document_ids IS NULL OR cardinality(document_ids) = 0 THEN
+        RAISE EXCEPTION 'document_ids must not be NULL or empty' USING ERRCODE = '22023';
+    END IF;
+    -- unnest, unlike array_position, also reads a multi-dimensional array
+    IF EXISTS (SELECT FROM unnest(document_ids) AS id WHERE id IS NULL) THEN
+        RAISE EXCEPTION 'document_ids must not contain NULL' USING ERRCODE = '22023';
+    END IF;
+    wanted := ARRAY(SELECT DISTINCT unnest(document_ids) ORDER BY 1);
+
+    SELECT count(*), count(*) FILTER (WHERE l.owner_id <> actor.id)
+      INTO locked_count, others_count
+      FROM (SELECT d.owner_id FROM samegoal.documents d
+             WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+             ORDER BY d.id
+               FOR UPDATE) l;
+    IF locked_count < cardinality(wanted) THEN
+        RAISE EXCEPTION 'document not found' USING ERRCODE = 'SG006',
+            DETAIL = 'No document with that id exists in this district.';
+    END IF;
+    IF others_count > 0 AND NOT actor.is_admin THEN
+        RAISE EXCEPTION 'permission denied: only the owner of a document or an administrator may delete or restore it'
+            USING ERRCODE = '42501';
+    END IF;
+
+    UPDATE samegoal.documents d
+       SET deleted_at = CASE WHEN deleting THEN now() END,
+           deleted_by = CASE WHEN deleting THEN actor.id END
+     WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+       AND (d.deleted_at IS NULL) = deleting;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_change_deletion(bigint[], boolean) IS
+'Internal: delete or restore documents of the acting district that the acting user may change; returns how many changed';
+
+CREATE FUNCTION samegoal.sg_delete_documents(document_ids bigint[])
+RETURNS integer
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'SELECT samegoal.sg_change_deletion(document_ids, true)';
+
+COMMENT ON FUNCTION samegoal.sg_delete_documents(bigint[]) IS
+'Delete documents of the acting district (the owner or an admin may); returns how many were live';
+
+CREATE FUNCTION samegoal.sg_restore_documents(document_ids bigint[])
+RETURNS integer
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'SELECT samegoal.sg_change_deletion(document_ids, false)';
+
+COMMENT ON FUNCTION samegoal.sg_restore_documents(bigint[]) IS
+'Restore deleted documents of the acting district (the owner or an admin may); returns how many were deleted';
+
+GRANT EXECUTE ON FUNCTION
+    samegoal.sg_delete_documents(bigint[]),
+    samegoal.sg_restore_documents(bigint[])
+TO samegoal_app;

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The update path: a database that ran the released 1.0 with data becomes the
+# current version with ALTER EXTENSION samegoal_transfer UPDATE, keeps every row,
+# and ends with exactly the catalog of a fresh install (test/checks/catalog.sql:
+# functions, tables, columns in order, defaults, constraints, indexes, policies,
+# triggers, grants, comments, pg_dump registrations).
+# Runs against the server in PGHOST/PGPORT/PGUSER (a superuser).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+WORK=${WORK:-$(mktemp -d)}
+FRESH=sg_upgrade_fresh
+UPDATED=sg_upgrade_updated
+CURRENT=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" samegoal_transfer.control)
+
+q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+fail() { echo "upgrade: FAILED: $*" >&2; exit 1; }
+cleanup() {
+    for db in $FRESH $UPDATED; do q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null || true; done
+    q -d postgres -c 'DROP ROLE IF EXISTS regress_sg_upgrade' 2>/dev/null || true
+}
+trap cleanup EXIT
+cleanup
+
+# Every row of every table of the extension, as text, per table: only the columns
+# the table had under 1.0, so that columns an update adds do not count as changes.
+fingerprints() {
+    q -d "$1" <<'SQL'
+SELECT format('SELECT %L || '' '' || count(*) || '' '' || coalesce(md5(string_agg(r, ''|'' ORDER BY r)), ''-'') FROM (SELECT (%s)::text AS r FROM samegoal.%I) t;',
+              c.relname, string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum), c.relname)
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'samegoal'::regnamespace AND c.relkind = 'r'
+   AND a.attname IN (SELECT column_name FROM sg_upgrade_columns WHERE table_name = c.relname)
+ GROUP BY c.relname ORDER BY c.relname
+\gexec
+SQL
+}
+
+echo "upgrade: a fresh install of $CURRENT"
+q -d postgres -c "CREATE DATABASE $FRESH" -c "CREATE DATABASE $UPDATED" -c 'CREATE ROLE regress_sg_upgrade LOGIN'
+q -d $FRESH -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION samegoal_transfer CASCADE'
+q -d $FRESH -f test/checks/catalog.sql >"$WORK/catalog-fresh.txt"
+
+echo "upgrade: version 1.0 with transfers, deletions, a purge and changed settings"
+q -d $UPDATED >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION samegoal_transfer VERSION '1.0' CASCADE;
+GRANT samegoal_app TO regress_sg_upgrade;
+\i test/fixtures/districts.sql
+SET ROLE regress_sg_upgrade;
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2001', 'cteacher');
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2002', 'cadmin');
+COMMIT;
+BEGIN;
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[5], 'maple.k12.example', 'M-1002', 'madmin');
+SELECT samegoal.sg_delete_documents(ARRAY[10, 8]);
+SELECT samegoal.sg_purge_documents(ARRAY[10]);
+COMMIT;
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT samegoal.sg_set_transfer_coordinator('Dana Reyes', 'transfers@maple.k12.example', NULL);
+SELECT samegoal.sg_set_transfers_enabled(false);
+COMMIT;
+RESET ROLE;
+CREATE TABLE sg_upgrade_columns AS
+SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'samegoal';
+SQL
+[ "$(q -d $UPDATED -c "SELECT extversion FROM pg_extension WHERE extname = 'samegoal_transfer'")" = 1.0 ] \
+    || fail "the database is not at version 1.0"
+fingerprints $UPDATED >"$WORK/rows-before.txt"
+[ "$(q -d $UPDATED -c 'SELECT count(*) FROM samegoal.transfers')" -eq 3 ] || fail "the 1.0 data did not load"
+
+echo "upgrade: ALTER EXTENSION samegoal_transfer UPDATE"
+q -d $UPDATED -c 'ALTER EXTENSION samegoal_transfer UPDATE'
+[ "$(q -d $UPDATED -c "SELECT extversion FROM pg_extension WHERE extname = 'samegoal_transfer'")" = "$CURRENT" ] \
+    || fail "the update did not reach $CURRENT"
+q -d $UPDATED -f test/checks/catalog.sql >"$WORK/catalog-updated.txt"
+fingerprints $UPDATED >"$WORK/rows-after.txt"
+
+echo "upgrade: every row kept ($(wc -l <"$WORK/rows-before.txt") tables)"
+diff -u "$WORK/rows-before.txt" "$WORK/rows-after.txt" || fail "rows changed in the update"
+echo "upgrade: the catalog is that of a fresh install ($(wc -l <"$WORK/catalog-fresh.txt") facts)"
+diff -u "$WORK/catalog-fresh.txt" "$WORK/catalog-updated.txt" || fail "the updated catalog differs from a fresh install"
+
+echo "upgrade: the updated database still works"
+q -d $UPDATED >/dev/null <<'SQL'
+SET ROLE regress_sg_upgrade;
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT samegoal.sg_set_transfers_enabled(true);
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2001', 'cteacher');
+SELECT count(*) FROM samegoal.sg_find_district('cedar');
+ROLLBACK;
+SQL
+echo "upgrade: OK"
