@@ -1,5 +1,13 @@
 \echo Use "CREATE EXTENSION samegoal_transfer" to load this file. \quit
 
+-- Everything below resolves built-in names in pg_catalog alone, whatever the
+-- installing session's search_path holds: in many databases any role may create
+-- operators and functions in public, and an operator or function there that
+-- matched an argument type more exactly would run as the installing superuser.
+-- The extension's own objects are always named with their schema, pg_trgm's
+-- through the schema it lives in. CREATE EXTENSION restores search_path after.
+SET LOCAL search_path = pg_catalog, pg_temp;
+
 -- src/sql/00_role.sql
 -- The application role. Roles are cluster-wide, so it survives DROP EXTENSION and
 -- is only created when missing; it owns nothing and gets only the grants below.

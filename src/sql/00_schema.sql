@@ -1,3 +1,11 @@
+-- Everything below resolves built-in names in pg_catalog alone, whatever the
+-- installing session's search_path holds: in many databases any role may create
+-- operators and functions in public, and an operator or function there that
+-- matched an argument type more exactly would run as the installing superuser.
+-- The extension's own objects are always named with their schema, pg_trgm's
+-- through the schema it lives in. CREATE EXTENSION restores search_path after.
+SET LOCAL search_path = pg_catalog, pg_temp;
+
 -- The install script is these files in name order, one file per feature: its
 -- tables, indexes, row-level security, grants, pg_dump registration, comments
 -- and functions together.
@@ -13,6 +21,21 @@
 -- nothing. Policies read the identity through a scalar subquery, so it is
 -- evaluated once per query (an InitPlan), not once per row, and the comparison
 -- stays usable as an index condition on district_id.
+
+-- CREATE EXTENSION uses a schema samegoal that already exists. One owned by
+-- another role would let that role swap, later, the objects that the extension's
+-- SECURITY DEFINER functions call by name: refuse it.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_namespace n
+                 JOIN pg_catalog.pg_roles r ON r.oid = n.nspowner
+                WHERE n.nspname = 'samegoal' AND NOT r.rolsuper) THEN
+        RAISE EXCEPTION 'schema "samegoal" is owned by a role that is not a superuser'
+            USING ERRCODE = '42501',
+                  HINT = 'Drop the schema, or make a superuser its owner (ALTER SCHEMA samegoal OWNER TO ...), before installing the extension.';
+    END IF;
+END
+$$;
 
 -- The application role. Roles are cluster-wide, so it survives DROP EXTENSION and
 -- is only created when missing; it owns nothing and gets only the grants below.

@@ -32,6 +32,23 @@ GRANT SELECT ON samegoal.districts TO samegoal_app;
 SELECT pg_catalog.pg_extension_config_dump('samegoal.districts', '');
 SELECT pg_catalog.pg_extension_config_dump('samegoal.districts_id_seq', '');
 
+-- A row of tenant data never moves to another district, whoever writes it: the
+-- composite foreign keys keep a row consistent with what it references, not with
+-- the district that owned it. Each table of tenant data runs this trigger.
+CREATE FUNCTION samegoal.sg_refuse_district_change()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'a row of % cannot move to another district', TG_TABLE_NAME
+        USING ERRCODE = '42501';
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_refuse_district_change() IS
+'Trigger: refuses an UPDATE that changes the district of a row';
+
 CREATE FUNCTION samegoal.sg_set_transfers_enabled(enabled boolean)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -51,17 +68,27 @@ $$;
 COMMENT ON FUNCTION samegoal.sg_set_transfers_enabled(boolean) IS
 'Switch District-to-District Transfer on or off for the acting admin''s district';
 
+-- Every admin of the state sees these fields in the directory: 200 characters
+-- each, after trimming, is plenty for a name, an address or a number.
 CREATE FUNCTION samegoal.sg_set_transfer_coordinator(name text, email text, phone text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    new_name text := NULLIF(btrim(sg_set_transfer_coordinator.name, E' \t\r\n\x0B\f'), '');
+    new_email text := NULLIF(btrim(sg_set_transfer_coordinator.email, E' \t\r\n\x0B\f'), '');
+    new_phone text := NULLIF(btrim(sg_set_transfer_coordinator.phone, E' \t\r\n\x0B\f'), '');
 BEGIN
     PERFORM samegoal.sg_require_admin();
+    IF char_length(new_name) > 200 OR char_length(new_email) > 200 OR char_length(new_phone) > 200 THEN
+        RAISE EXCEPTION 'a Transfer Coordinator contact field is longer than 200 characters'
+            USING ERRCODE = '22023';
+    END IF;
     UPDATE samegoal.districts
-       SET coordinator_name = NULLIF(btrim(sg_set_transfer_coordinator.name, E' \t\r\n\x0B\f'), ''),
-           coordinator_email = NULLIF(btrim(sg_set_transfer_coordinator.email, E' \t\r\n\x0B\f'), ''),
-           coordinator_phone = NULLIF(btrim(sg_set_transfer_coordinator.phone, E' \t\r\n\x0B\f'), '')
+       SET coordinator_name = new_name,
+           coordinator_email = new_email,
+           coordinator_phone = new_phone
      WHERE id = samegoal.sg_current_district_id();
 END
 $$;

@@ -10,7 +10,7 @@ CREATE TABLE samegoal.transfers (
     receiving_student_id    bigint NOT NULL,
     receiving_owner_id      bigint NOT NULL,
     initiated_by            bigint NOT NULL,
-    initiated_at            timestamptz NOT NULL DEFAULT now(),
+    initiated_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
     document_count          integer NOT NULL CHECK (document_count > 0),
     UNIQUE (id, sending_district_id, receiving_district_id),
     UNIQUE (id, receiving_district_id),
@@ -23,6 +23,7 @@ CREATE INDEX transfers_sending_idx ON samegoal.transfers (sending_district_id, s
 CREATE INDEX transfers_receiving_idx ON samegoal.transfers (receiving_district_id, receiving_student_id);
 
 COMMENT ON TABLE samegoal.transfers IS 'The disclosure record: one row per district-to-district transfer, visible to both districts and kept whatever the receiver does with its copies';
+COMMENT ON COLUMN samegoal.transfers.initiated_at IS 'When the transfer was written; the setting rules apply to rows written with a time not earlier than their transaction''s start';
 COMMENT ON COLUMN samegoal.transfers.initiated_by IS 'The sending district''s admin who made the transfer';
 COMMENT ON COLUMN samegoal.transfers.document_count IS 'How many documents the transfer copied';
 
@@ -43,8 +44,11 @@ CREATE TABLE samegoal.transfer_documents (
         REFERENCES samegoal.documents (district_id, id, transfer_id, source_document_id)
         ON DELETE SET NULL (received_document_id)
 );
-CREATE INDEX transfer_documents_received_idx ON samegoal.transfer_documents (received_document_id);
-CREATE INDEX transfer_documents_source_idx ON samegoal.transfer_documents (source_document_id);
+-- Both lead with a district, so that a lookup by document id reads only the
+-- acting district's side of the record: row-level security then becomes an index
+-- condition rather than a filter whose removed rows EXPLAIN ANALYZE would count.
+CREATE INDEX transfer_documents_received_idx ON samegoal.transfer_documents (receiving_district_id, received_document_id);
+CREATE INDEX transfer_documents_source_idx ON samegoal.transfer_documents (sending_district_id, source_document_id);
 
 COMMENT ON TABLE samegoal.transfer_documents IS 'One row per document a transfer copied: the original and its copy';
 COMMENT ON COLUMN samegoal.transfer_documents.source_document_id IS 'The sending district''s original; kept as the record of what was disclosed';
@@ -83,6 +87,12 @@ COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text) I
 -- checks them. Both district rows are locked FOR SHARE in id order, as
 -- sg_transfer_documents locks them, so a change of either setting (an UPDATE
 -- of the district row) waits for the transfer to end, or the transfer for it.
+--
+-- They apply to transfers made now. A row whose initiated_at is earlier than the
+-- writing transaction's start records a transfer that was checked when it was
+-- made: pg_restore, or a replica applying history, writes it whatever the
+-- districts' settings have become since. The trigger fires in every
+-- session_replication_role, so replica mode is no way around the rules.
 CREATE FUNCTION samegoal.sg_transfers_check_settings()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -95,6 +105,9 @@ DECLARE
     receiving_state text;
     receiving_enabled boolean;
 BEGIN
+    IF NEW.initiated_at < transaction_timestamp() THEN
+        RETURN NEW;
+    END IF;
     FOR district IN
         SELECT d.id, d.state, d.transfers_enabled
           FROM samegoal.districts d
@@ -143,6 +156,7 @@ COMMENT ON FUNCTION samegoal.sg_transfers_check_settings() IS
 CREATE TRIGGER transfers_settings
     BEFORE INSERT OR UPDATE ON samegoal.transfers
     FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfers_check_settings();
+ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_settings;
 
 -- The disclosure record stays as written: a transfers row is never changed,
 -- deleted or truncated, nor a transfer_documents row, except that received_document_id
@@ -173,6 +187,7 @@ $$;
 COMMENT ON FUNCTION samegoal.sg_transfer_record_kept() IS
 'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers and transfer_documents rows, except clearing transfer_documents.received_document_id when a copy is purged';
 
+-- In every session_replication_role too: replica mode deletes no record.
 CREATE TRIGGER transfers_kept
     BEFORE UPDATE OR DELETE ON samegoal.transfers
     FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
@@ -188,5 +203,10 @@ CREATE TRIGGER transfers_kept_truncate
 CREATE TRIGGER transfer_documents_kept_truncate
     BEFORE TRUNCATE ON samegoal.transfer_documents
     FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
+
+ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_kept;
+ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_kept_truncate;
+ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept;
+ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept_truncate;
 
 GRANT EXECUTE ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text) TO samegoal_app;

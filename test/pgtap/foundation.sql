@@ -4,7 +4,7 @@
 \set QUIET true
 BEGIN;
 \i test/fixtures/tap_setup.sql
-SELECT plan(115);
+SELECT plan(137);
 \i test/fixtures/tap_share.sql
 
 -- objects
@@ -128,9 +128,67 @@ SELECT row_eq($$SELECT coordinator_name, coordinator_email, coordinator_phone FR
 SELECT lives_ok($$SELECT sg_set_transfer_coordinator(NULL, NULL, '541-555-0199')$$, 'NULL clears');
 SELECT row_eq($$SELECT coordinator_name, coordinator_email, coordinator_phone FROM districts$$,
               ROW(NULL::text, NULL::text, '541-555-0199'::text), 'name and email cleared');
+-- every admin of the state sees the contact: 200 characters each, after trimming
+SELECT lives_ok(format('SELECT sg_set_transfer_coordinator(%L, %L, %L)', repeat('n', 200), repeat('e', 200), repeat('5', 200)),
+                '200 characters in each field');
+SELECT is((SELECT char_length(coordinator_name) + char_length(coordinator_email) + char_length(coordinator_phone) FROM districts),
+          600, 'all three kept');
+SELECT lives_ok(format('SELECT sg_set_transfer_coordinator(%L, NULL, NULL)', E'  \t' || repeat('ñ', 200) || E'\n '),
+                '200 characters after trimming blanks');
+SELECT throws_ok(format('SELECT sg_set_transfer_coordinator(%L, NULL, NULL)', repeat('n', 201)), '22023', NULL, 'a 201-character name: 22023');
+SELECT throws_ok(format('SELECT sg_set_transfer_coordinator(NULL, %L, NULL)', repeat('e', 201)), '22023', NULL, 'a 201-character email: 22023');
+SELECT throws_ok(format('SELECT sg_set_transfer_coordinator(NULL, NULL, %L)', repeat('😀', 201)), '22023', NULL, 'a 201-character phone: 22023');
+SELECT is((SELECT coordinator_name FROM districts), repeat('ñ', 200), 'a refused change leaves the contact as it was');
+SELECT lives_ok($$SELECT sg_set_transfer_coordinator('O''Brien', $q$x'; DROP TABLE samegoal.documents; --$q$, NULL)$$,
+                'quotes in a contact');
+SELECT is((SELECT coordinator_email FROM districts), $q$x'; DROP TABLE samegoal.documents; --$q$, 'quotes are stored as given');
 RESET ROLE;
+
+-- No row of tenant data moves to another district, a superuser's UPDATE included.
+SELECT throws_ok(format('UPDATE samegoal.%I SET district_id = 3 WHERE district_id = 1', t), '42501',
+                 format('a row of %s cannot move to another district', t), t || ': a superuser cannot move a row')
+  FROM unnest(ARRAY['users', 'students', 'documents', 'document_files']) AS t;
+INSERT INTO samegoal.purged_documents (document_id, district_id, student_id, doc_type) VALUES (1000, 1, 1, 'IEP');
+SELECT throws_ok('UPDATE samegoal.purged_documents SET district_id = 2 WHERE document_id = 1000', '42501',
+                 'a row of purged_documents cannot move to another district', 'purged_documents: a superuser cannot move a row');
+SELECT lives_ok('UPDATE samegoal.users SET district_id = 1, full_name = ''Morgan A.'' WHERE id = 1',
+                'an update that keeps the district passes');
+
+-- The setting rules hold for transfers made now, whoever writes them; a row that
+-- records an earlier transfer (a restore) is not held against today's settings.
+UPDATE samegoal.districts SET transfers_enabled = false WHERE id = 2;
+SELECT throws_ok($$INSERT INTO samegoal.transfers (sending_district_id, receiving_district_id, sending_student_id,
+                   receiving_student_id, receiving_owner_id, initiated_by, document_count) VALUES (1, 2, 1, 3, 5, 1, 1)$$,
+                 'SG002', NULL, 'a superuser''s transfer made now: SG002');
+SELECT throws_ok($$INSERT INTO samegoal.transfers (sending_district_id, receiving_district_id, sending_student_id,
+                   receiving_student_id, receiving_owner_id, initiated_by, initiated_at, document_count)
+                   VALUES (1, 2, 1, 3, 5, 1, clock_timestamp() + interval '1 day', 1)$$,
+                 'SG002', NULL, 'a transfer dated in the future is made now: SG002');
+SELECT lives_ok($$INSERT INTO samegoal.transfers (sending_district_id, receiving_district_id, sending_student_id,
+                  receiving_student_id, receiving_owner_id, initiated_by, initiated_at, document_count)
+                  VALUES (1, 2, 1, 3, 5, 1, now() - interval '1 day', 1)$$,
+                'a restored transfer of yesterday is written whatever the settings are now');
+SELECT cmp_ok((SELECT initiated_at FROM samegoal.transfers ORDER BY id DESC LIMIT 1), '<', now(), 'it keeps its date');
+SELECT is((SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+            WHERE d.adrelid = 'samegoal.transfers'::regclass AND a.attname = 'initiated_at'),
+          'clock_timestamp()', 'initiated_at defaults to the moment of the write');
+SELECT is(array_agg(tgname::text ORDER BY tgname), ARRAY['transfer_documents_kept', 'transfer_documents_kept_truncate',
+          'transfers_kept', 'transfers_kept_truncate', 'transfers_settings'], 'the rules and the record fire in replica mode too')
+  FROM pg_trigger WHERE tgrelid IN ('samegoal.transfers'::regclass, 'samegoal.transfer_documents'::regclass)
+   AND tgenabled = 'A' AND NOT tgisinternal;
 SELECT row_eq($$SELECT transfers_enabled, coordinator_name FROM samegoal.districts WHERE id = 1$$,
               ROW(true, 'Dana Reyes'::text), 'other districts untouched');
+
+-- Lookups in the two-district record go through indexes that lead with a
+-- district, so that row-level security is an index condition (a BitmapOr of
+-- both sides) and EXPLAIN ANALYZE counts no other district's rows as removed.
+SELECT is(array_agg(c.relname::text ORDER BY c.relname), NULL,
+          'every index of transfers and transfer_documents, but the unique keys on id, leads with a district')
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+ WHERE i.indrelid IN ('samegoal.transfers'::regclass, 'samegoal.transfer_documents'::regclass)
+   AND a.attname NOT IN ('sending_district_id', 'receiving_district_id')
+   AND NOT (i.indisunique AND a.attname IN ('id', 'transfer_id'));
 
 SELECT * FROM finish();
 ROLLBACK;
