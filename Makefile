@@ -15,9 +15,9 @@ DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*.sql))
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 
-PG_CPPFLAGS = -DSG_EXTVERSION=\"$(EXTVERSION)\"
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 EXTRA_CLEAN = $(DATA_built)
+DOCS = $(wildcard docs/*.md)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -29,7 +29,7 @@ $(DATA_built): $(SQL_SOURCES) $(EXTENSION).control
 
 .PHONY: demo test bench
 demo:
-	test/demo
+	examples/demo
 test:
 	test/run-tests
 # make bench BENCH_ARGS=--quick for the short run

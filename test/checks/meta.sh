@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# META.json (the PGXN metadata) is valid JSON and in step with the control file:
+# its version and the version it provides equal the control file's
+# default_version, written as PGXN's semantic version ('1.1' is 1.1.0).
+# Needs no server; installs jq when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+fail() { echo "meta: FAILED: $*" >&2; exit 1; }
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+    else echo "need root (or sudo) to run: $*" >&2; return 1
+    fi
+}
+
+if ! command -v jq >/dev/null 2>&1; then
+    echo "meta: installing jq"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jq >/dev/null
+fi
+
+jq empty META.json || fail "META.json is not valid JSON"
+
+control=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" samegoal_transfer.control)
+[ -n "$control" ] || fail "no default_version in samegoal_transfer.control"
+case "$control" in
+    *.*.*) want=$control ;;
+    *.*) want=$control.0 ;;
+    *) want=$control.0.0 ;;
+esac
+
+name=$(jq -r '.name' META.json)
+version=$(jq -r '.version' META.json)
+provided=$(jq -r '.provides[.name].version // "none"' META.json)
+[ "$name" = samegoal_transfer ] || fail "META.json names \"$name\", not samegoal_transfer"
+[ "$version" = "$want" ] || fail "META.json version $version, the control file's default_version '$control' (want $want)"
+[ "$provided" = "$want" ] || fail "META.json provides version $provided, want $want"
+for key in abstract maintainer license; do
+    [ "$(jq -r --arg k "$key" 'has($k)' META.json)" = true ] || fail "META.json has no $key"
+done
+echo "meta: META.json version $version, in step with default_version '$control'"
