@@ -12,12 +12,23 @@ CREATE TABLE samegoal.transfers (
     initiated_by            bigint NOT NULL,
     initiated_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
     document_count          integer NOT NULL CHECK (document_count > 0),
+    sending_district_domain     text NOT NULL,
+    sending_district_name       text NOT NULL,
+    receiving_district_domain   text NOT NULL,
+    receiving_district_name     text NOT NULL,
+    initiated_by_name           text,
+    initiated_by_email          text,
+    request_id                  bigint,
+    acknowledged_at             timestamptz,
+    acknowledged_by             bigint,
     UNIQUE (id, sending_district_id, receiving_district_id),
     UNIQUE (id, receiving_district_id),
     FOREIGN KEY (sending_district_id, sending_student_id) REFERENCES samegoal.students (district_id, id),
     FOREIGN KEY (receiving_district_id, receiving_student_id) REFERENCES samegoal.students (district_id, id),
     FOREIGN KEY (receiving_district_id, receiving_owner_id) REFERENCES samegoal.users (district_id, id),
-    FOREIGN KEY (sending_district_id, initiated_by) REFERENCES samegoal.users (district_id, id)
+    FOREIGN KEY (sending_district_id, initiated_by) REFERENCES samegoal.users (district_id, id),
+    FOREIGN KEY (receiving_district_id, acknowledged_by) REFERENCES samegoal.users (district_id, id),
+    CONSTRAINT transfers_acknowledged_check CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL))
 );
 CREATE INDEX transfers_sending_idx ON samegoal.transfers (sending_district_id, sending_student_id);
 CREATE INDEX transfers_receiving_idx ON samegoal.transfers (receiving_district_id, receiving_student_id);
@@ -26,6 +37,15 @@ COMMENT ON TABLE samegoal.transfers IS 'The disclosure record: one row per distr
 COMMENT ON COLUMN samegoal.transfers.initiated_at IS 'When the transfer was written; the setting rules apply to rows written with a time not earlier than their transaction''s start';
 COMMENT ON COLUMN samegoal.transfers.initiated_by IS 'The sending district''s admin who made the transfer';
 COMMENT ON COLUMN samegoal.transfers.document_count IS 'How many documents the transfer copied';
+COMMENT ON COLUMN samegoal.transfers.sending_district_domain IS 'The sending district''s domain when the transfer was made, so that the receiver knows who sent it';
+COMMENT ON COLUMN samegoal.transfers.sending_district_name IS 'The sending district''s name when the transfer was made';
+COMMENT ON COLUMN samegoal.transfers.receiving_district_domain IS 'The receiving district''s domain when the transfer was made';
+COMMENT ON COLUMN samegoal.transfers.receiving_district_name IS 'The receiving district''s name when the transfer was made';
+COMMENT ON COLUMN samegoal.transfers.initiated_by_name IS 'The sending admin''s full name when the transfer was made';
+COMMENT ON COLUMN samegoal.transfers.initiated_by_email IS 'The sending admin''s email when the transfer was made: how the receiver reaches the sender';
+COMMENT ON COLUMN samegoal.transfers.request_id IS 'The transfer request this transfer fulfilled, if any';
+COMMENT ON COLUMN samegoal.transfers.acknowledged_at IS 'When a user of the receiving district marked the transfer as reviewed (sg_acknowledge_transfer); NULL until then';
+COMMENT ON COLUMN samegoal.transfers.acknowledged_by IS 'The receiving district''s user who acknowledged the transfer';
 
 -- received copies point back to the transfer that delivered them
 ALTER TABLE samegoal.documents
@@ -81,6 +101,41 @@ AS 'MODULE_PATHNAME', 'sg_transfer_documents';
 
 COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text) IS
 'Copy documents of one student of the acting admin''s district, with their files, to the student with that SIS Student ID in the district with that domain, owned there by the active user with that username or email; one row per distinct document: the transfer, the original, the copy, and whether it was copied now (false: the student already holds a live copy)';
+
+-- The record names both parties as they were when the transfer was made: the
+-- receiving district sees no other row of the sending district, and learns from
+-- these who sent its documents and how to reach them. A row that brings them
+-- (a restore) keeps its own; one written without them (sg_transfer_documents, or
+-- a restore of a dump made before version 1.1) gets them from the current rows.
+CREATE FUNCTION samegoal.sg_transfers_fill_parties()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.sending_district_domain IS NULL OR NEW.sending_district_name IS NULL THEN
+        SELECT d.domain, d.name INTO NEW.sending_district_domain, NEW.sending_district_name
+          FROM samegoal.districts d WHERE d.id = NEW.sending_district_id;
+    END IF;
+    IF NEW.receiving_district_domain IS NULL OR NEW.receiving_district_name IS NULL THEN
+        SELECT d.domain, d.name INTO NEW.receiving_district_domain, NEW.receiving_district_name
+          FROM samegoal.districts d WHERE d.id = NEW.receiving_district_id;
+    END IF;
+    IF NEW.initiated_by_name IS NULL AND NEW.initiated_by_email IS NULL THEN
+        SELECT u.full_name, u.email INTO NEW.initiated_by_name, NEW.initiated_by_email
+          FROM samegoal.users u WHERE u.id = NEW.initiated_by AND u.district_id = NEW.sending_district_id;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_transfers_fill_parties() IS
+'Trigger: names the districts and the sending admin on a new transfers row, as they are now, where the row does not bring them';
+
+CREATE TRIGGER transfers_parties
+    BEFORE INSERT ON samegoal.transfers
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfers_fill_parties();
+ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_parties;
 
 -- The setting rules, for every writer of samegoal.transfers, superusers
 -- included: SG001, SG009, SG010 and SG002, in the order sg_transfer_documents
@@ -167,6 +222,15 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- The receiving district acknowledges a transfer once.
+    IF TG_TABLE_NAME = 'transfers' AND TG_OP = 'UPDATE' THEN
+        IF OLD.acknowledged_at IS NULL AND NEW.acknowledged_at IS NOT NULL
+           AND to_jsonb(NEW) - '{acknowledged_at, acknowledged_by}'::text[]
+             = to_jsonb(OLD) - '{acknowledged_at, acknowledged_by}'::text[]
+        THEN
+            RETURN NEW;
+        END IF;
+    END IF;
     IF TG_TABLE_NAME = 'transfer_documents' AND TG_OP = 'UPDATE' THEN
         IF NEW.received_document_id IS NULL
            AND (NEW.transfer_id, NEW.sending_district_id, NEW.receiving_district_id,
@@ -180,12 +244,12 @@ BEGIN
     END IF;
     RAISE EXCEPTION 'the transfer record cannot be changed or deleted'
         USING ERRCODE = '42501',
-              DETAIL = 'Both districts keep the record of what was disclosed; only the link to a purged copy is cleared.';
+              DETAIL = 'Both districts keep the record of what was disclosed; only the link to a purged copy is cleared and the receiver''s acknowledgement set.';
 END
 $$;
 
 COMMENT ON FUNCTION samegoal.sg_transfer_record_kept() IS
-'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers and transfer_documents rows, except clearing transfer_documents.received_document_id when a copy is purged';
+'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers and transfer_documents rows, except clearing transfer_documents.received_document_id when a copy is purged and setting a transfer''s acknowledgement once';
 
 -- In every session_replication_role too: replica mode deletes no record.
 CREATE TRIGGER transfers_kept

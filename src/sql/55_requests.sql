@@ -1,0 +1,431 @@
+-- Transfer requests: the receiving district asks another district of its state
+-- for a student's documents, naming its own student and the owner of the
+-- copies; the sending district fulfils the request with a transfer
+-- (src/requests.c, through the transfer engine) or declines it. A request
+-- expires 30 days after it is made: expiry is a comparison with now(), so no
+-- background worker is needed. The inbox view lists what needs someone's
+-- attention in the acting district.
+
+CREATE TABLE samegoal.transfer_requests (
+    id                          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    requesting_district_id      bigint NOT NULL REFERENCES samegoal.districts (id),
+    sending_district_id         bigint NOT NULL REFERENCES samegoal.districts (id),
+    receiving_student_id        bigint NOT NULL,
+    receiving_owner_id          bigint NOT NULL,
+    requested_by                bigint NOT NULL,
+    requested_at                timestamptz NOT NULL DEFAULT clock_timestamp(),
+    requesting_district_domain  text NOT NULL,
+    requesting_district_name    text NOT NULL,
+    requested_by_name           text,
+    requested_by_email          text,
+    student_first_name          text NOT NULL,
+    student_last_name           text NOT NULL,
+    student_birth_date          date,
+    sending_sis_student_id      text
+                                CONSTRAINT transfer_requests_sending_sis_student_id_length
+                                CHECK (char_length(sending_sis_student_id) <= 20),
+    note                        text
+                                CONSTRAINT transfer_requests_note_length CHECK (char_length(note) <= 1000),
+    status                      text NOT NULL DEFAULT 'pending'
+                                CONSTRAINT transfer_requests_status_known
+                                CHECK (status IN ('pending', 'fulfilled', 'declined', 'cancelled')),
+    status_changed_at           timestamptz,
+    status_changed_by           bigint REFERENCES samegoal.users (id),
+    decline_reason              text
+                                CONSTRAINT transfer_requests_decline_reason_length
+                                CHECK (char_length(decline_reason) <= 1000),
+    transfer_id                 bigint,
+    expires_at                  timestamptz NOT NULL,
+    UNIQUE (id, sending_district_id, requesting_district_id),
+    FOREIGN KEY (requesting_district_id, receiving_student_id) REFERENCES samegoal.students (district_id, id),
+    FOREIGN KEY (requesting_district_id, receiving_owner_id) REFERENCES samegoal.users (district_id, id),
+    FOREIGN KEY (requesting_district_id, requested_by) REFERENCES samegoal.users (district_id, id),
+    FOREIGN KEY (transfer_id, sending_district_id, requesting_district_id)
+        REFERENCES samegoal.transfers (id, sending_district_id, receiving_district_id),
+    CONSTRAINT transfer_requests_answer_recorded
+        CHECK ((status = 'pending') = (status_changed_at IS NULL)
+               AND (status = 'declined') = (decline_reason IS NOT NULL)
+               AND (status = 'fulfilled' OR transfer_id IS NULL))
+);
+-- The inbox of the district asked, and the idempotent repeat of a request.
+CREATE INDEX transfer_requests_sending_idx ON samegoal.transfer_requests (sending_district_id, expires_at)
+    WHERE status = 'pending';
+CREATE INDEX transfer_requests_requesting_idx
+    ON samegoal.transfer_requests (requesting_district_id, receiving_student_id, sending_district_id);
+
+COMMENT ON TABLE samegoal.transfer_requests IS
+'Requests of a receiving district for a student''s documents, answered by the district asked; visible to both, never deleted';
+COMMENT ON COLUMN samegoal.transfer_requests.requesting_district_id IS 'The district that asks and will receive the copies';
+COMMENT ON COLUMN samegoal.transfer_requests.sending_district_id IS 'The district asked for the documents';
+COMMENT ON COLUMN samegoal.transfer_requests.student_first_name IS 'The requesting district''s student as it was when the request was made, so that the district asked can find its own record';
+COMMENT ON COLUMN samegoal.transfer_requests.sending_sis_student_id IS 'The student''s SIS Student ID in the district asked, when the requester knows it';
+COMMENT ON COLUMN samegoal.transfer_requests.note IS 'The requester''s note to the district asked, up to 1,000 characters';
+COMMENT ON COLUMN samegoal.transfer_requests.status IS 'pending, fulfilled, declined or cancelled; a pending request past expires_at is expired';
+COMMENT ON COLUMN samegoal.transfer_requests.transfer_id IS 'The transfer that fulfilled the request; NULL when every document was already there';
+COMMENT ON COLUMN samegoal.transfer_requests.expires_at IS 'requested_at plus 30 days: after it the request can no longer be answered or cancelled';
+
+-- A transfer names the request it fulfilled. Only the request points back with a
+-- foreign key: a cycle of keys would leave pg_dump no order to restore them in.
+CREATE INDEX transfers_request_idx ON samegoal.transfers (request_id) WHERE request_id IS NOT NULL;
+
+ALTER TABLE samegoal.transfer_requests ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.transfer_requests FORCE ROW LEVEL SECURITY;
+CREATE POLICY transfer_requests_either_side ON samegoal.transfer_requests FOR SELECT
+    USING ((SELECT samegoal.sg_current_district_id()) IN (requesting_district_id, sending_district_id));
+
+-- The application reads requests through the policy and writes them only through
+-- the functions below.
+GRANT SELECT ON samegoal.transfer_requests TO samegoal_app;
+SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_requests', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_requests_id_seq', '');
+
+-- Like the disclosure record, a request is never deleted, by anyone.
+CREATE FUNCTION samegoal.sg_transfer_requests_kept()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'transfer requests cannot be deleted'
+        USING ERRCODE = '42501',
+              DETAIL = 'Both districts keep the record of what was asked and how it was answered.';
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_transfer_requests_kept() IS
+'Trigger: refuses DELETE and TRUNCATE of transfer_requests rows';
+
+CREATE TRIGGER transfer_requests_kept
+    BEFORE DELETE ON samegoal.transfer_requests
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfer_requests_kept();
+CREATE TRIGGER transfer_requests_kept_truncate
+    BEFORE TRUNCATE ON samegoal.transfer_requests
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_transfer_requests_kept();
+ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept;
+ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept_truncate;
+
+-- A text argument that must be given, not blank, and, when max_length is not
+-- NULL, at most max_length characters long (22023).
+CREATE FUNCTION samegoal.sg_require_text(value text, argument_name text, max_length integer)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', argument_name USING ERRCODE = '22023';
+    END IF;
+    IF btrim(value, E' \t\r\n\x0B\f') = '' THEN
+        RAISE EXCEPTION '% must not be blank', argument_name USING ERRCODE = '22023';
+    END IF;
+    IF max_length IS NOT NULL AND char_length(value) > max_length THEN
+        RAISE EXCEPTION '% must be at most % characters long', argument_name, max_length USING ERRCODE = '22023';
+    END IF;
+    RETURN value;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_require_text(text, text, integer) IS
+'Internal: the value, or 22023 when it is NULL, blank or longer than max_length (when given)';
+
+-- The request the acting district may answer (the district asked, answering
+-- = true) or withdraw (the requesting district), locked FOR UPDATE so that
+-- answers take turns: SG011 unless it is pending and unexpired. Missing,
+-- another district's, expired and answered requests are one error.
+CREATE FUNCTION samegoal.sg_lock_open_request(request_id bigint, answering boolean)
+RETURNS samegoal.transfer_requests
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    request samegoal.transfer_requests;
+BEGIN
+    SELECT r.* INTO request
+      FROM samegoal.transfer_requests r
+     WHERE r.id = sg_lock_open_request.request_id
+       AND samegoal.sg_current_district_id() = CASE WHEN answering THEN r.sending_district_id
+                                                    ELSE r.requesting_district_id END
+       FOR UPDATE;
+    IF request.id IS NULL OR request.status <> 'pending' OR request.expires_at <= now() THEN
+        RAISE EXCEPTION 'no open transfer request with that id'
+            USING ERRCODE = 'SG011',
+                  DETAIL = CASE WHEN answering
+                                THEN 'The request does not exist, was not addressed to this district, has expired, or was already answered or cancelled.'
+                                ELSE 'The request does not exist, was not made by this district, has expired, or was already answered or cancelled.' END;
+    END IF;
+    RETURN request;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_lock_open_request(bigint, boolean) IS
+'Internal: lock the pending, unexpired request of the acting district (the district asked when answering, else the requester), or SG011';
+
+CREATE FUNCTION samegoal.sg_request_transfer(
+    sending_domain text,
+    receiving_sis_student_id text,
+    receiving_owner text,
+    note text DEFAULT NULL,
+    sending_sis_student_id text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    admin samegoal.users;
+    requester samegoal.districts;
+    asked samegoal.districts;
+    district samegoal.districts;
+    asked_id bigint;
+    student samegoal.students;
+    owner_id bigint;
+    existing bigint;
+    new_id bigint;
+    made_at timestamptz := clock_timestamp();
+BEGIN
+    SELECT u.* INTO admin FROM samegoal.users u WHERE u.id = samegoal.sg_require_admin();
+    PERFORM samegoal.sg_require_text(sending_domain, 'sending_domain', NULL);
+    PERFORM samegoal.sg_require_text(receiving_sis_student_id, 'receiving_sis_student_id', NULL);
+    PERFORM samegoal.sg_require_text(receiving_owner, 'receiving_owner', NULL);
+    IF char_length(note) > 1000 THEN
+        RAISE EXCEPTION 'note must be at most 1000 characters long' USING ERRCODE = '22023';
+    END IF;
+    IF char_length(sending_sis_student_id) > 20 THEN
+        RAISE EXCEPTION 'sending_sis_student_id must be at most 20 characters long' USING ERRCODE = '22023';
+    END IF;
+
+    -- Both district rows FOR SHARE in id order, as a transfer locks them: a
+    -- change of either setting waits for the request, or the request for it.
+    SELECT d.id INTO asked_id FROM samegoal.districts d
+     WHERE lower(d.domain) = lower(btrim(sending_domain, E' \t\r\n\x0B\f'));
+    FOR district IN
+        SELECT d.* FROM samegoal.districts d
+         WHERE d.id IN (admin.district_id, asked_id) ORDER BY d.id FOR SHARE
+    LOOP
+        IF district.id = admin.district_id THEN requester := district; END IF;
+        IF district.id = asked_id THEN asked := district; END IF;
+    END LOOP;
+
+    IF asked.id IS NULL THEN
+        RAISE EXCEPTION 'no district with domain "%"', left(sending_domain, 100)
+            USING ERRCODE = 'SG003',
+                  HINT = 'Check the domain with the other district, or search for it with samegoal.sg_find_district().';
+    END IF;
+    IF asked.id = requester.id THEN
+        RAISE EXCEPTION 'cannot request documents from the requesting district itself' USING ERRCODE = 'SG009';
+    END IF;
+    IF asked.state <> requester.state THEN
+        RAISE EXCEPTION 'the other district is in another state' USING ERRCODE = 'SG010',
+            DETAIL = 'Documents can only be transferred between districts of the same state.';
+    END IF;
+    IF NOT requester.transfers_enabled THEN
+        RAISE EXCEPTION 'district-to-district transfer is disabled in the requesting district' USING ERRCODE = 'SG002',
+            HINT = 'An administrator of this district can enable it with samegoal.sg_set_transfers_enabled(true).';
+    END IF;
+    IF NOT asked.transfers_enabled THEN
+        RAISE EXCEPTION 'district-to-district transfer is disabled in the other district' USING ERRCODE = 'SG001';
+    END IF;
+
+    -- The student FOR NO KEY UPDATE: two requests for one student take turns, and
+    -- the second finds the first.
+    SELECT s.* INTO student FROM samegoal.students s
+     WHERE s.district_id = requester.id AND s.sis_student_id = receiving_sis_student_id
+       FOR NO KEY UPDATE;
+    IF student.id IS NULL THEN
+        RAISE EXCEPTION 'no student with SIS Student ID "%" in this district', left(receiving_sis_student_id, 100)
+            USING ERRCODE = 'SG004', HINT = 'Add the student first.';
+    END IF;
+    SELECT u.id INTO owner_id FROM samegoal.users u
+     WHERE u.district_id = requester.id AND u.is_active
+       AND (lower(u.username) = lower(receiving_owner) OR lower(u.email) = lower(receiving_owner))
+     ORDER BY lower(u.username) = lower(receiving_owner) DESC
+     LIMIT 1;
+    IF owner_id IS NULL THEN
+        RAISE EXCEPTION 'no active user with username or email "%" in this district', left(receiving_owner, 100)
+            USING ERRCODE = 'SG005';
+    END IF;
+
+    SELECT r.id INTO existing FROM samegoal.transfer_requests r
+     WHERE r.requesting_district_id = requester.id AND r.sending_district_id = asked.id
+       AND r.receiving_student_id = student.id AND r.status = 'pending' AND r.expires_at > now()
+     ORDER BY r.id
+     LIMIT 1;
+    IF existing IS NOT NULL THEN
+        RETURN existing;
+    END IF;
+
+    INSERT INTO samegoal.transfer_requests
+           (requesting_district_id, sending_district_id, receiving_student_id, receiving_owner_id,
+            requested_by, requested_at, requesting_district_domain, requesting_district_name, requested_by_name,
+            requested_by_email, student_first_name, student_last_name, student_birth_date,
+            sending_sis_student_id, note, expires_at)
+    VALUES (requester.id, asked.id, student.id, owner_id,
+            admin.id, made_at, requester.domain, requester.name, admin.full_name,
+            admin.email, student.first_name, student.last_name, student.birth_date,
+            NULLIF(btrim(sending_sis_student_id, E' \t\r\n\x0B\f'), ''),
+            NULLIF(btrim(note, E' \t\r\n\x0B\f'), ''), made_at + interval '30 days')
+    RETURNING id INTO new_id;
+
+    PERFORM pg_notify('samegoal_transfer_request',
+                      json_build_object('request_id', new_id, 'requesting_district_id', requester.id,
+                                        'sending_district_id', asked.id)::text);
+    RETURN new_id;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_request_transfer(text, text, text, text, text) IS
+'Admins: ask the district with that domain for the documents of this district''s student with that SIS Student ID, to be owned here by that user; returns the request id (the pending request''s, when one is open already)';
+
+CREATE FUNCTION samegoal.sg_fulfill_transfer_request(
+    request_id bigint,
+    document_ids bigint[],
+    allow_mismatch boolean DEFAULT false)
+RETURNS TABLE (transfer_id bigint, source_document_id bigint,
+               received_document_id bigint, copied boolean)
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+AS 'MODULE_PATHNAME', 'sg_fulfill_transfer_request';
+
+COMMENT ON FUNCTION samegoal.sg_fulfill_transfer_request(bigint, bigint[], boolean) IS
+'Admins of the district asked: answer a pending request with a transfer of documents of one student, exactly as sg_transfer_documents would send them to the requester''s student and owner; the request becomes fulfilled';
+
+CREATE FUNCTION samegoal.sg_decline_transfer_request(request_id bigint, reason text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    admin_id bigint := samegoal.sg_require_admin();
+    request samegoal.transfer_requests;
+BEGIN
+    PERFORM samegoal.sg_require_text(reason, 'reason', 1000);
+    IF request_id IS NULL THEN
+        RAISE EXCEPTION 'request_id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    request := samegoal.sg_lock_open_request(request_id, true);
+    UPDATE samegoal.transfer_requests r
+       SET status = 'declined', status_changed_at = clock_timestamp(), status_changed_by = admin_id,
+           decline_reason = btrim(reason, E' \t\r\n\x0B\f')
+     WHERE r.id = request.id;
+    PERFORM pg_notify('samegoal_transfer_request',
+                      json_build_object('request_id', request.id, 'requesting_district_id', request.requesting_district_id,
+                                        'sending_district_id', request.sending_district_id)::text);
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_decline_transfer_request(bigint, text) IS
+'Admins of the district asked: decline a pending request, with a reason the requester sees';
+
+CREATE FUNCTION samegoal.sg_cancel_transfer_request(request_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    admin_id bigint := samegoal.sg_require_admin();
+    request samegoal.transfer_requests;
+BEGIN
+    IF request_id IS NULL THEN
+        RAISE EXCEPTION 'request_id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    request := samegoal.sg_lock_open_request(request_id, false);
+    UPDATE samegoal.transfer_requests r
+       SET status = 'cancelled', status_changed_at = clock_timestamp(), status_changed_by = admin_id
+     WHERE r.id = request.id;
+    PERFORM pg_notify('samegoal_transfer_request',
+                      json_build_object('request_id', request.id, 'requesting_district_id', request.requesting_district_id,
+                                        'sending_district_id', request.sending_district_id)::text);
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_cancel_transfer_request(bigint) IS
+'Admins of the requesting district: withdraw a pending request';
+
+-- SG006 first, so that a user of a third district learns nothing of the
+-- transfer; then 42501 for a user of the receiving district who neither owns the
+-- copies nor is an admin.
+CREATE FUNCTION samegoal.sg_acknowledge_transfer(transfer_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor samegoal.users;
+    transfer samegoal.transfers;
+BEGIN
+    SELECT u.* INTO actor FROM samegoal.users u WHERE u.id = samegoal.sg_require_user();
+    SELECT t.* INTO transfer FROM samegoal.transfers t
+     WHERE t.id = sg_acknowledge_transfer.transfer_id AND t.receiving_district_id = actor.district_id
+       FOR UPDATE;
+    IF transfer.id IS NULL THEN
+        RAISE EXCEPTION 'transfer not found' USING ERRCODE = 'SG006',
+            DETAIL = 'No transfer with that id was received by this district.';
+    END IF;
+    IF transfer.receiving_owner_id <> actor.id AND NOT actor.is_admin THEN
+        RAISE EXCEPTION 'permission denied: only the owner of the copies or an administrator may acknowledge a transfer'
+            USING ERRCODE = '42501';
+    END IF;
+    IF transfer.acknowledged_at IS NULL THEN
+        UPDATE samegoal.transfers t
+           SET acknowledged_at = clock_timestamp(), acknowledged_by = actor.id
+         WHERE t.id = transfer.id;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_acknowledge_transfer(bigint) IS
+'The owner of the copies or an admin of the receiving district: mark a received transfer as reviewed (once)';
+
+-- The inbox: what needs someone's attention in the acting district, newest
+-- first. security_invoker: the tables' row-level security applies to the
+-- caller, so a session that is not acting sees nothing and nobody sees another
+-- district's rows through the view; security_barrier: the view's own conditions
+-- are applied before any function in the caller's WHERE sees a row.
+CREATE VIEW samegoal.transfer_inbox WITH (security_invoker = true, security_barrier = true) AS
+SELECT 'request'::text AS kind,
+       r.id,
+       r.requested_at AS at,
+       r.requesting_district_domain AS from_district_domain,
+       r.requesting_district_name AS from_district_name,
+       r.requested_by_name AS from_user_name,
+       r.requested_by_email AS from_user_email,
+       r.student_first_name,
+       r.student_last_name,
+       r.student_birth_date,
+       NULL::text AS receiving_sis_student_id,
+       NULL::integer AS document_count,
+       r.note,
+       r.expires_at
+  FROM samegoal.transfer_requests r
+ WHERE r.sending_district_id = samegoal.sg_current_district_id()
+   AND r.status = 'pending' AND r.expires_at > now()
+UNION ALL
+SELECT 'transfer'::text,
+       t.id,
+       t.initiated_at,
+       t.sending_district_domain,
+       t.sending_district_name,
+       t.initiated_by_name,
+       t.initiated_by_email,
+       s.first_name,
+       s.last_name,
+       s.birth_date,
+       s.sis_student_id,
+       t.document_count,
+       NULL::text,
+       NULL::timestamptz
+  FROM samegoal.transfers t
+  JOIN samegoal.students s ON s.district_id = t.receiving_district_id AND s.id = t.receiving_student_id
+ WHERE t.receiving_district_id = samegoal.sg_current_district_id()
+   AND t.acknowledged_at IS NULL
+ ORDER BY at DESC, kind, id DESC;
+
+COMMENT ON VIEW samegoal.transfer_inbox IS
+'For the acting district, newest first: pending requests addressed to it, and received transfers not yet acknowledged';
+
+GRANT SELECT ON samegoal.transfer_inbox TO samegoal_app;
+GRANT EXECUTE ON FUNCTION
+    samegoal.sg_request_transfer(text, text, text, text, text),
+    samegoal.sg_fulfill_transfer_request(bigint, bigint[], boolean),
+    samegoal.sg_decline_transfer_request(bigint, text),
+    samegoal.sg_cancel_transfer_request(bigint),
+    samegoal.sg_acknowledge_transfer(bigint)
+TO samegoal_app;
