@@ -60,6 +60,7 @@
 #include "utils/varlena.h"
 
 #include "samegoal.h"
+#include "spi.h"
 
 #define DIRECTORY_MAX_RESULTS	1000
 #define DIRECTORY_COLUMNS		8
@@ -132,13 +133,29 @@
 	" LIMIT $7"
 
 /*
- * The statements that name pg_trgm's operators, and the schema of pg_trgm
- * they were prepared for.
+ * Every directory statement is a read-only SELECT kept with a generic plan:
+ * its parameters only decide which index entries are read, so one plan suits
+ * every call, and no call pays for planning.
  */
-static SPIPlanPtr vocabulary_plan = NULL;
-static SPIPlanPtr trigrams_plan = NULL;
-static SPIPlanPtr label_plan = NULL;
-static Oid	trgm_plans_schema = InvalidOid;
+#define DIRECTORY_STATEMENT(text, n, ...) \
+	{ \
+		.sql = (text), \
+		.nargs = (n), \
+		.argtypes = {__VA_ARGS__}, \
+		.expected = SPI_OK_SELECT, \
+		.read_only = true, \
+		.cursor_options = CURSOR_OPT_GENERIC_PLAN, \
+	}
+
+/*
+ * The statements that name pg_trgm's functions and operators, whose text is
+ * made for the schema pg_trgm is in (trgm_statements_schema).
+ */
+static SgStatement vocabulary_statement = DIRECTORY_STATEMENT(NULL, 1, TEXTARRAYOID);
+static SgStatement trigrams_statement = DIRECTORY_STATEMENT(NULL, 1, TEXTOID);
+static SgStatement label_statement = DIRECTORY_STATEMENT(NULL, 4, TEXTOID, TEXTOID,
+														 TEXTARRAYOID, INT4OID);
+static Oid	trgm_statements_schema = InvalidOid;
 
 /* The search text in the forms the statements take. */
 typedef struct DirectorySearch
@@ -223,50 +240,17 @@ trgm_schema(void)
 	return schema;
 }
 
-/*
- * Prepare and keep a statement with a generic plan: its parameters only decide
- * which index entries are read, so one plan suits every call, and no call pays
- * for planning.
- */
-static SPIPlanPtr
-prepare_generic_kept(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare_cursor failed for \"%s\": %s",
-			 sql, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
-
-static void
-execute_plan(SPIPlanPtr plan, Datum *args)
-{
-	int			rc = SPI_execute_plan(plan, args, NULL, true, 0);
-
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan returned %d", rc);
-}
-
 /* The state of the acting district. */
+static SgStatement district_state_statement =
+DIRECTORY_STATEMENT("SELECT state FROM samegoal.districts WHERE id = $1", 1, INT8OID);
+
 static Datum
 acting_district_state(int64 district_id)
 {
-	static SPIPlanPtr plan = NULL;
 	Datum		arg = Int64GetDatum(district_id);
 	bool		isnull;
 
-	if (plan == NULL)
-	{
-		Oid			argtypes[1] = {INT8OID};
-
-		plan = prepare_generic_kept("SELECT state FROM samegoal.districts WHERE id = $1",
-									1, argtypes);
-	}
-	execute_plan(plan, &arg);
-	if (SPI_processed != 1)
+	if (sg_execute(&district_state_statement, &arg) != 1)
 		elog(ERROR, "acting district " INT64_FORMAT " is missing", district_id);
 	return datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
 					 false, -1);
@@ -473,37 +457,33 @@ above_prefix(const char *prefix)
  * string. Parameters: $1 state, $2 acting district id, $3 lowered search, $4
  * the string above, $5 limit.
  */
+static SgStatement domain_prefixes_statement =
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM samegoal.districts d"
+					" WHERE d.state = $1"
+					"   AND lower(d.domain) COLLATE \"C\" >= $3"
+					"   AND lower(d.domain) COLLATE \"C\" < $4"
+					"   AND d.id <> $2"
+					" ORDER BY CASE WHEN lower(d.domain) = $3 THEN 0 ELSE 1 END,"
+					"          d.name, d.domain"
+					" LIMIT $5",
+					5, TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID);
+
 static bool
 find_domain_prefixes(Datum state, int64 district_id, const DirectorySearch *search,
 					 int32 limit)
 {
-	static SPIPlanPtr plan = NULL;
 	text	   *above = above_prefix(search->lowered);
 	Datum		args[5];
 
 	if (above == NULL)
 		return false;
-	if (plan == NULL)
-	{
-		Oid			argtypes[5] = {TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID};
-
-		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
-									"  FROM samegoal.districts d"
-									" WHERE d.state = $1"
-									"   AND lower(d.domain) COLLATE \"C\" >= $3"
-									"   AND lower(d.domain) COLLATE \"C\" < $4"
-									"   AND d.id <> $2"
-									" ORDER BY CASE WHEN lower(d.domain) = $3 THEN 0 ELSE 1 END,"
-									"          d.name, d.domain"
-									" LIMIT $5",
-									5, argtypes);
-	}
 	args[0] = state;
 	args[1] = Int64GetDatum(district_id);
 	args[2] = CStringGetTextDatum(search->lowered);
 	args[3] = PointerGetDatum(above);
 	args[4] = Int32GetDatum(limit);
-	execute_plan(plan, args);
+	(void) sg_execute(&domain_prefixes_statement, args);
 	return true;
 }
 
@@ -519,35 +499,31 @@ find_domain_prefixes(Datum state, int64 district_id, const DirectorySearch *sear
  */
 #define NAME_WINDOW		60
 
+static SgStatement word_prefixes_first_statement =
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM (SELECT w.* FROM samegoal.districts w"
+					"         WHERE w.state = $1 AND w.id <> $2"
+					"         ORDER BY w.name, w.domain"
+					"         LIMIT " CppAsString2(NAME_WINDOW) ") d"
+					" WHERE strpos(lower(d.name), $6) > 0 AND lower(d.name) LIKE ANY ($4)"
+					"   AND NOT lower(d.domain) LIKE $3"
+					" ORDER BY d.name, d.domain"
+					" LIMIT $5",
+					6, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID);
+
 static void
 find_word_prefixes_first(Datum state, int64 district_id, const DirectorySearch *search,
 						 int32 limit)
 {
-	static SPIPlanPtr plan = NULL;
 	Datum		args[6];
 
-	if (plan == NULL)
-	{
-		Oid			argtypes[6] = {TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID};
-
-		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
-									"  FROM (SELECT w.* FROM samegoal.districts w"
-									"         WHERE w.state = $1 AND w.id <> $2"
-									"         ORDER BY w.name, w.domain"
-									"         LIMIT " CppAsString2(NAME_WINDOW) ") d"
-									" WHERE strpos(lower(d.name), $6) > 0 AND lower(d.name) LIKE ANY ($4)"
-									"   AND NOT lower(d.domain) LIKE $3"
-									" ORDER BY d.name, d.domain"
-									" LIMIT $5",
-									6, argtypes);
-	}
 	args[0] = state;
 	args[1] = Int64GetDatum(district_id);
 	args[2] = CStringGetTextDatum(search->prefix);
 	args[3] = PointerGetDatum(search->word_prefix);
 	args[4] = Int32GetDatum(limit);
 	args[5] = CStringGetTextDatum(search->lowered);
-	execute_plan(plan, args);
+	(void) sg_execute(&word_prefixes_first_statement, args);
 }
 
 /*
@@ -564,44 +540,37 @@ find_word_prefixes_first(Datum state, int64 district_id, const DirectorySearch *
  */
 #define WORD_PREFIX_MANY	200
 
+static SgStatement word_prefix_count_statement =
+DIRECTORY_STATEMENT("SELECT count(*) FROM (SELECT FROM samegoal.district_words w"
+					" WHERE w.state = $1 AND w.word >= $2 AND w.word < $3"
+					" LIMIT " CppAsString2(WORD_PREFIX_MANY) ") w",
+					3, TEXTOID, TEXTOID, TEXTOID);
+
+static SgStatement word_prefixes_statement =
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM samegoal.districts d"
+					" WHERE d.id IN (SELECT w.district_id FROM samegoal.district_words w"
+					"                 WHERE w.state = $1 AND w.word >= $6 AND w.word < $7)"
+					"   AND d.id <> $2 AND lower(d.name) LIKE ANY ($4)"
+					"   AND NOT lower(d.domain) LIKE $3"
+					" ORDER BY d.name, d.domain"
+					" LIMIT $5",
+					7, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID, TEXTOID);
+
 static bool
 find_word_prefixes(Datum state, int64 district_id, const DirectorySearch *search, int32 limit)
 {
-	static SPIPlanPtr count_plan = NULL;
-	static SPIPlanPtr plan = NULL;
 	text	   *above;
 	Datum		args[7];
-	bool		isnull;
 
 	if (!search->starts_with_word || (above = above_prefix(search->leading_word)) == NULL)
 		return false;
-	if (plan == NULL)
-	{
-		Oid			count_argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
-		Oid			argtypes[7] = {TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID,
-		TEXTOID};
-
-		count_plan = prepare_generic_kept("SELECT count(*) FROM (SELECT FROM samegoal.district_words w"
-										  " WHERE w.state = $1 AND w.word >= $2 AND w.word < $3"
-										  " LIMIT " CppAsString2(WORD_PREFIX_MANY) ") w",
-										  3, count_argtypes);
-		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
-									"  FROM samegoal.districts d"
-									" WHERE d.id IN (SELECT w.district_id FROM samegoal.district_words w"
-									"                 WHERE w.state = $1 AND w.word >= $6 AND w.word < $7)"
-									"   AND d.id <> $2 AND lower(d.name) LIKE ANY ($4)"
-									"   AND NOT lower(d.domain) LIKE $3"
-									" ORDER BY d.name, d.domain"
-									" LIMIT $5",
-									7, argtypes);
-	}
 
 	args[0] = state;
 	args[1] = CStringGetTextDatum(search->leading_word);
 	args[2] = PointerGetDatum(above);
-	execute_plan(count_plan, args);
-	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) >=
-		WORD_PREFIX_MANY)
+	(void) sg_execute(&word_prefix_count_statement, args);
+	if (sg_result_int64(0, 1) >= WORD_PREFIX_MANY)
 		return false;
 
 	args[0] = state;
@@ -611,27 +580,26 @@ find_word_prefixes(Datum state, int64 district_id, const DirectorySearch *search
 	args[4] = Int32GetDatum(limit);
 	args[5] = CStringGetTextDatum(search->leading_word);
 	args[6] = PointerGetDatum(above);
-	execute_plan(plan, args);
+	(void) sg_execute(&word_prefixes_statement, args);
 	return true;
 }
 
 /* Districts whose domain or name holds the search, up to limit, ranked. */
+static SgStatement substrings_indexed_statement =
+DIRECTORY_STATEMENT(SUBSTRING_STATEMENT("(lower(d.domain) LIKE $5 AND strpos(lower(d.domain), $3) > 0)",
+										"(lower(d.name) LIKE $5 AND strpos(lower(d.name), $3) > 0)"),
+					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID);
+
+static SgStatement substrings_short_statement =
+DIRECTORY_STATEMENT(SUBSTRING_STATEMENT("strpos(lower(d.domain), $3) > 0",
+										"strpos(lower(d.name), $3) > 0"),
+					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID);
+
 static void
 find_substrings(Datum state, int64 district_id, const DirectorySearch *search, int32 limit)
 {
-	static SPIPlanPtr indexed_plan = NULL;
-	static SPIPlanPtr short_plan = NULL;
-	Oid			argtypes[7] = {TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID};
 	Datum		args[7];
 
-	if (indexed_plan == NULL)
-		indexed_plan = prepare_generic_kept(SUBSTRING_STATEMENT("(lower(d.domain) LIKE $5 AND strpos(lower(d.domain), $3) > 0)",
-																"(lower(d.name) LIKE $5 AND strpos(lower(d.name), $3) > 0)"),
-											7, argtypes);
-	if (short_plan == NULL)
-		short_plan = prepare_generic_kept(SUBSTRING_STATEMENT("strpos(lower(d.domain), $3) > 0",
-															  "strpos(lower(d.name), $3) > 0"),
-										  7, argtypes);
 
 	args[0] = state;
 	args[1] = Int64GetDatum(district_id);
@@ -641,12 +609,14 @@ find_substrings(Datum state, int64 district_id, const DirectorySearch *search, i
 		CStringGetTextDatum("");
 	args[5] = PointerGetDatum(search->word_prefix);
 	args[6] = Int32GetDatum(limit);
-	execute_plan(search->has_trigram ? indexed_plan : short_plan, args);
+	(void) sg_execute(search->has_trigram ? &substrings_indexed_statement :
+					  &substrings_short_statement, args);
 }
 
 /*
- * Prepare the statements that name pg_trgm's operators, for pg_trgm in the
- * schema it is in now.
+ * Make the statements that name pg_trgm's functions and operators name them
+ * in the schema pg_trgm is in now. A kept plan would be revalidated from its
+ * first text, which names the schema pg_trgm was in then.
  *
  * The vocabulary statement gives, for each search word ($1, numbered from 1),
  * the words of the vocabulary that match it, with their similarity, sorted
@@ -659,61 +629,50 @@ find_substrings(Datum state, int64 district_id, const DirectorySearch *search, i
  * with the similarity of the search's label to theirs.
  */
 static void
-prepare_trgm_statements(void)
+point_trgm_statements(void)
 {
 	Oid			schema = trgm_schema();
 	const char *trgm;
-	StringInfoData sql;
+	MemoryContext old;
+	char	   *vocabulary_sql;
+	char	   *trigrams_sql;
+	char	   *label_sql;
 
-	if (vocabulary_plan != NULL && schema == trgm_plans_schema)
+	if (schema == trgm_statements_schema)
 		return;
-	/* pg_trgm moved: the kept statements name it where it was. */
-	if (vocabulary_plan != NULL)
-	{
-		SPI_freeplan(vocabulary_plan);
-		SPI_freeplan(trigrams_plan);
-		SPI_freeplan(label_plan);
-		vocabulary_plan = trigrams_plan = label_plan = NULL;
-	}
 
 	trgm = quote_identifier(get_namespace_name(schema));
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT s.i::pg_catalog.int4, v.word, %s.word_similarity(s.word, v.word)"
-					 "  FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY s(word, i)"
-					 " CROSS JOIN LATERAL (SELECT w.word FROM samegoal.directory_words w"
-					 "                      WHERE s.word OPERATOR(%s.<%%) w.word) v"
-					 " ORDER BY v.word COLLATE \"C\"",
-					 trgm, trgm);
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	vocabulary_sql = psprintf("SELECT s.i::pg_catalog.int4, v.word, %s.word_similarity(s.word, v.word)"
+							  "  FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY s(word, i)"
+							  " CROSS JOIN LATERAL (SELECT w.word FROM samegoal.directory_words w"
+							  "                      WHERE s.word OPERATOR(%s.<%%) w.word) v"
+							  " ORDER BY v.word COLLATE \"C\"",
+							  trgm, trgm);
+	trigrams_sql = psprintf("SELECT %s.show_trgm($1)", trgm);
+	label_sql = psprintf("SELECT d.id, %s.word_similarity($2, split_part(lower(d.domain), '.', 1))"
+						 "  FROM samegoal.districts d"
+						 " WHERE d.id IN (SELECT t.district_id FROM samegoal.district_label_trigrams t"
+						 "                 WHERE t.state = $1 AND t.trigram = ANY ($3)"
+						 "                 GROUP BY t.district_id"
+						 "                HAVING count(*) >= $4)",
+						 trgm);
+	MemoryContextSwitchTo(old);
+
+	/* Nothing can fail from here on: the three change together. */
+	sg_statement_forget(&vocabulary_statement);
+	sg_statement_forget(&trigrams_statement);
+	sg_statement_forget(&label_statement);
+	if (vocabulary_statement.sql != NULL)
 	{
-		Oid			argtypes[1] = {TEXTARRAYOID};
-
-		vocabulary_plan = prepare_generic_kept(sql.data, 1, argtypes);
+		pfree(unconstify(char *, vocabulary_statement.sql));
+		pfree(unconstify(char *, trigrams_statement.sql));
+		pfree(unconstify(char *, label_statement.sql));
 	}
-
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s.show_trgm($1)", trgm);
-	{
-		Oid			argtypes[1] = {TEXTOID};
-
-		trigrams_plan = prepare_generic_kept(sql.data, 1, argtypes);
-	}
-
-	resetStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT d.id, %s.word_similarity($2, split_part(lower(d.domain), '.', 1))"
-					 "  FROM samegoal.districts d"
-					 " WHERE d.id IN (SELECT t.district_id FROM samegoal.district_label_trigrams t"
-					 "                 WHERE t.state = $1 AND t.trigram = ANY ($3)"
-					 "                 GROUP BY t.district_id"
-					 "                HAVING count(*) >= $4)",
-					 trgm);
-	{
-		Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID};
-
-		label_plan = prepare_generic_kept(sql.data, 4, argtypes);
-	}
-	trgm_plans_schema = schema;
+	vocabulary_statement.sql = vocabulary_sql;
+	trigrams_statement.sql = trigrams_sql;
+	label_statement.sql = label_sql;
+	trgm_statements_schema = schema;
 }
 
 /* A word of the vocabulary and its similarity to each search word. */
@@ -758,55 +717,39 @@ compare_candidates_by_name(const void *a, const void *b)
 	return cmp != 0 ? cmp : (x < y ? -1 : (x > y ? 1 : 0));
 }
 
+/* A district's place among the state's districts by name. */
 typedef struct NameRank
 {
-	int64		id;
+	int64		id;				/* first: sorted with sg_compare_int64 */
 	int32		rank;
 } NameRank;
-
-static int
-compare_name_ranks(const void *a, const void *b)
-{
-	int64		x = ((const NameRank *) a)->id;
-	int64		y = ((const NameRank *) b)->id;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
 
 /*
  * Set each candidate's place among the state's districts ordered by name and
  * domain, as ORDER BY orders them.
  */
+static SgStatement districts_by_name_statement =
+DIRECTORY_STATEMENT("SELECT d.id FROM samegoal.districts d WHERE d.state = $1"
+					" ORDER BY d.name, d.domain",
+					1, TEXTOID);
+
 static void
 rank_by_name(Datum state, Candidate *candidates, int ncandidates)
 {
-	static SPIPlanPtr plan = NULL;
-	NameRank   *ranks;
+	uint64		nrows = sg_execute(&districts_by_name_statement, &state);
+	NameRank   *ranks = palloc(sizeof(NameRank) * Max(nrows, 1));
 
-	if (plan == NULL)
+	for (uint64 row = 0; row < nrows; row++)
 	{
-		Oid			argtypes[1] = {TEXTOID};
-
-		plan = prepare_generic_kept("SELECT d.id FROM samegoal.districts d WHERE d.state = $1"
-									" ORDER BY d.name, d.domain",
-									1, argtypes);
-	}
-	execute_plan(plan, &state);
-	ranks = palloc(sizeof(NameRank) * Max(SPI_processed, 1));
-	for (uint64 row = 0; row < SPI_processed; row++)
-	{
-		bool		isnull;
-
-		ranks[row].id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row],
-													SPI_tuptable->tupdesc, 1, &isnull));
+		ranks[row].id = sg_result_int64(row, 1);
 		ranks[row].rank = (int32) row;
 	}
-	qsort(ranks, SPI_processed, sizeof(NameRank), compare_name_ranks);
+	qsort(ranks, nrows, sizeof(NameRank), sg_compare_int64);
 	for (int c = 0; c < ncandidates; c++)
 	{
 		NameRank	key = {.id = candidates[c].id};
-		NameRank   *found = bsearch(&key, ranks, SPI_processed, sizeof(NameRank),
-									compare_name_ranks);
+		NameRank   *found = bsearch(&key, ranks, nrows, sizeof(NameRank),
+									sg_compare_int64);
 
 		/* One that left the state since: last, and the final statement drops it. */
 		candidates[c].name_rank = found != NULL ? found->rank : PG_INT32_MAX;
@@ -829,7 +772,7 @@ match_vocabulary(const DirectorySearch *search, VocabularyMatch **matches)
 	foreach(lc, search->typo_words)
 		words[foreach_current_index(lc)] = CStringGetTextDatum(lfirst(lc));
 	arg = PointerGetDatum(construct_array(words, nwords, TEXTOID, -1, false, TYPALIGN_INT));
-	execute_plan(vocabulary_plan, &arg);
+	(void) sg_execute(&vocabulary_statement, &arg);
 
 	*matches = palloc(sizeof(VocabularyMatch) * Max(SPI_processed, 1));
 	for (uint64 row = 0; row < SPI_processed; row++)
@@ -861,10 +804,15 @@ match_vocabulary(const DirectorySearch *search, VocabularyMatch **matches)
  * similarity of the likest; returns how many. Read from the vocabulary and
  * the index of district_words alone, without the districts themselves.
  */
+static SgStatement district_words_statement =
+DIRECTORY_STATEMENT("SELECT w.word, w.district_id FROM samegoal.district_words w"
+					" WHERE w.state = $1 AND w.word = ANY ($2)"
+					" ORDER BY w.district_id",
+					2, TEXTOID, TEXTARRAYOID);
+
 static int
 name_candidates(Datum state, const DirectorySearch *search, Candidate **candidates)
 {
-	static SPIPlanPtr plan = NULL;
 	int			nwords = list_length(search->typo_words);
 	VocabularyMatch *matches;
 	int			nmatches = match_vocabulary(search, &matches);
@@ -873,20 +821,11 @@ name_candidates(Datum state, const DirectorySearch *search, Candidate **candidat
 	int			ncandidates = 0;
 	int			complete = 0;
 
-	if (plan == NULL)
-	{
-		Oid			argtypes[2] = {TEXTOID, TEXTARRAYOID};
-
-		plan = prepare_generic_kept("SELECT w.word, w.district_id FROM samegoal.district_words w"
-									" WHERE w.state = $1 AND w.word = ANY ($2)"
-									" ORDER BY w.district_id",
-									2, argtypes);
-	}
 	for (int m = 0; m < nmatches; m++)
 		words[m] = CStringGetTextDatum(matches[m].word);
 	args[0] = state;
 	args[1] = PointerGetDatum(construct_array(words, nmatches, TEXTOID, -1, false, TYPALIGN_INT));
-	execute_plan(plan, args);
+	(void) sg_execute(&district_words_statement, args);
 
 	*candidates = palloc(sizeof(Candidate) * Max(SPI_processed, 1));
 	for (uint64 row = 0; row < SPI_processed; row++)
@@ -957,7 +896,7 @@ add_label_candidates(Datum state, const char *label, int32 wanted,
 	bool		isnull;
 
 	args[0] = CStringGetTextDatum(label);
-	execute_plan(trigrams_plan, args);
+	(void) sg_execute(&trigrams_statement, args);
 	trigrams = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		return ncandidates;
@@ -990,7 +929,7 @@ add_label_candidates(Datum state, const char *label, int32 wanted,
 	args[1] = CStringGetTextDatum(label);
 	args[2] = PointerGetDatum(trigram_array);
 	args[3] = Int32GetDatum(at_least);
-	execute_plan(label_plan, args);
+	(void) sg_execute(&label_statement, args);
 
 	*candidates = repalloc(*candidates, sizeof(Candidate) * (ncandidates + SPI_processed + 1));
 	for (uint64 row = 0; row < SPI_processed; row++)
@@ -1031,11 +970,20 @@ add_label_candidates(Datum state, const char *label, int32 wanted,
  */
 #define TIES_READ_MAX	64
 
+static SgStatement similar_statement =
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) c(id, score)"
+					"  JOIN samegoal.districts d ON d.id = c.id"
+					" WHERE d.id <> $3"
+					"   AND strpos(lower(d.domain), $4) = 0 AND strpos(lower(d.name), $4) = 0"
+					" ORDER BY c.score DESC, d.name, d.domain"
+					" LIMIT $5",
+					5, INT8ARRAYOID, FLOAT8ARRAYOID, INT8OID, TEXTOID, INT4OID);
+
 static void
 find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 			 const DirectorySearch *search, int32 limit, int32 excluded)
 {
-	static SPIPlanPtr plan = NULL;
 	Candidate  *candidates = palloc(sizeof(Candidate));
 	int			ncandidates = 0;
 	int			nread;
@@ -1043,20 +991,7 @@ find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	Datum	   *scores;
 	Datum		args[5];
 
-	if (plan == NULL)
-	{
-		Oid			argtypes[5] = {INT8ARRAYOID, FLOAT8ARRAYOID, INT8OID, TEXTOID, INT4OID};
-
-		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
-									"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) c(id, score)"
-									"  JOIN samegoal.districts d ON d.id = c.id"
-									" WHERE d.id <> $3"
-									"   AND strpos(lower(d.domain), $4) = 0 AND strpos(lower(d.name), $4) = 0"
-									" ORDER BY c.score DESC, d.name, d.domain"
-									" LIMIT $5",
-									5, argtypes);
-	}
-	prepare_trgm_statements();
+	point_trgm_statements();
 
 	/* Restored when the owner scope ends. */
 	(void) set_config_option("pg_trgm.word_similarity_threshold", SIMILARITY_THRESHOLD,
@@ -1101,32 +1036,28 @@ find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	args[2] = Int64GetDatum(district_id);
 	args[3] = CStringGetTextDatum(search->lowered);
 	args[4] = Int32GetDatum(limit);
-	execute_plan(plan, args);
+	(void) sg_execute(&similar_statement, args);
 	(void) store_results(rsinfo);
 }
 
 /* The state's districts by name, up to limit. */
+static SgStatement list_statement =
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM samegoal.districts d"
+					" WHERE d.state = $1 AND d.id <> $2"
+					" ORDER BY d.name, d.domain"
+					" LIMIT $3",
+					3, TEXTOID, INT8OID, INT4OID);
+
 static void
 list_districts(Datum state, int64 district_id, int32 limit)
 {
-	static SPIPlanPtr plan = NULL;
 	Datum		args[3];
 
-	if (plan == NULL)
-	{
-		Oid			argtypes[3] = {TEXTOID, INT8OID, INT4OID};
-
-		plan = prepare_generic_kept("SELECT " DIRECTORY_SELECT_LIST
-									"  FROM samegoal.districts d"
-									" WHERE d.state = $1 AND d.id <> $2"
-									" ORDER BY d.name, d.domain"
-									" LIMIT $3",
-									3, argtypes);
-	}
 	args[0] = state;
 	args[1] = Int64GetDatum(district_id);
 	args[2] = Int32GetDatum(limit);
-	execute_plan(plan, args);
+	(void) sg_execute(&list_statement, args);
 }
 
 
@@ -1147,7 +1078,7 @@ sg_find_district(PG_FUNCTION_ARGS)
 
 	/* Memory allocated from here on belongs to SPI and is freed with it. */
 	sg_enter_owner_scope(&scope);
-	sg_connect_spi();
+	sg_spi_connect();
 	(void) sg_require_acting_admin();
 	district_id = sg_acting_district_id();
 
@@ -1204,7 +1135,7 @@ sg_find_district(PG_FUNCTION_ARGS)
 	}
 
 done:
-	sg_finish_spi();
+	sg_spi_finish();
 	sg_leave_owner_scope(&scope);
 	return (Datum) 0;
 }
