@@ -164,6 +164,21 @@ find_domain_prefixes(Datum state, int64 district_id, const DirectorySearch *sear
 }
 
 /*
+ * The parameters both statements of the third rank start with: $1 state, $2
+ * acting district id, $3 prefix pattern, $4 word-prefix patterns, $5 limit.
+ */
+static void
+third_rank_args(Datum *args, Datum state, int64 district_id, const DirectorySearch *search,
+				int32 limit)
+{
+	args[0] = state;
+	args[1] = Int64GetDatum(district_id);
+	args[2] = CStringGetTextDatum(search->prefix);
+	args[3] = PointerGetDatum(search->word_prefix);
+	args[4] = Int32GetDatum(limit);
+}
+
+/*
  * Districts of the third rank (a word of the name starts with the search, the
  * domain does not) among the state's first NAME_WINDOW districts by name, up
  * to limit, by name. A district past them comes after each of them by name,
@@ -193,11 +208,7 @@ find_word_prefixes_first(Datum state, int64 district_id, const DirectorySearch *
 {
 	Datum		args[6];
 
-	args[0] = state;
-	args[1] = Int64GetDatum(district_id);
-	args[2] = CStringGetTextDatum(search->prefix);
-	args[3] = PointerGetDatum(search->word_prefix);
-	args[4] = Int32GetDatum(limit);
+	third_rank_args(args, state, district_id, search, limit);
 	args[5] = CStringGetTextDatum(search->lowered);
 	(void) sg_execute(&word_prefixes_first_statement, args);
 }
@@ -249,11 +260,7 @@ find_word_prefixes(Datum state, int64 district_id, const DirectorySearch *search
 	if (sg_result_int64(0, 1) >= WORD_PREFIX_MANY)
 		return false;
 
-	args[0] = state;
-	args[1] = Int64GetDatum(district_id);
-	args[2] = CStringGetTextDatum(search->prefix);
-	args[3] = PointerGetDatum(search->word_prefix);
-	args[4] = Int32GetDatum(limit);
+	third_rank_args(args, state, district_id, search, limit);
 	args[5] = CStringGetTextDatum(search->leading_word);
 	args[6] = PointerGetDatum(above);
 	(void) sg_execute(&word_prefixes_statement, args);

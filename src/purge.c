@@ -26,50 +26,35 @@
  * a first purge that fails while preparing one of them leaves the others
  * ready and that one to be prepared by the next purge.
  */
-static SgStatement lock_documents = {
-	.sql = "SELECT count(*), count(*) FILTER (WHERE deleted_at IS NULL)"
-	"  FROM (SELECT deleted_at FROM samegoal.documents"
-	"         WHERE id = ANY ($1) AND district_id = $2"
-	"         ORDER BY id FOR UPDATE) locked",
-	.nargs = 2,
-	.argtypes = {INT8ARRAYOID, INT8OID},
-	.expected = SPI_OK_SELECT,
-};
+static SgStatement lock_documents =
+SG_STATEMENT("SELECT count(*), count(*) FILTER (WHERE deleted_at IS NULL)"
+			 "  FROM (SELECT deleted_at FROM samegoal.documents"
+			 "         WHERE id = ANY ($1) AND district_id = $2"
+			 "         ORDER BY id FOR UPDATE) locked",
+			 SPI_OK_SELECT, 2, INT8ARRAYOID, INT8OID);
 
-static SgStatement write_tombstones = {
-	.sql = "INSERT INTO samegoal.purged_documents"
-	"       (document_id, district_id, student_id, doc_type, purged_by)"
-	"SELECT id, district_id, student_id, doc_type, $3"
-	"  FROM samegoal.documents"
-	" WHERE id = ANY ($1) AND district_id = $2",
-	.nargs = 3,
-	.argtypes = {INT8ARRAYOID, INT8OID, INT8OID},
-	.expected = SPI_OK_INSERT,
-};
+static SgStatement write_tombstones =
+SG_STATEMENT("INSERT INTO samegoal.purged_documents"
+			 "       (document_id, district_id, student_id, doc_type, purged_by)"
+			 "SELECT id, district_id, student_id, doc_type, $3"
+			 "  FROM samegoal.documents"
+			 " WHERE id = ANY ($1) AND district_id = $2",
+			 SPI_OK_INSERT, 3, INT8ARRAYOID, INT8OID, INT8OID);
 
-static SgStatement unlink_transfer_record = {
-	.sql = "UPDATE samegoal.transfer_documents SET received_document_id = NULL"
-	" WHERE received_document_id = ANY ($1) AND receiving_district_id = $2",
-	.nargs = 2,
-	.argtypes = {INT8ARRAYOID, INT8OID},
-	.expected = SPI_OK_UPDATE,
-};
+static SgStatement unlink_transfer_record =
+SG_STATEMENT("UPDATE samegoal.transfer_documents SET received_document_id = NULL"
+			 " WHERE received_document_id = ANY ($1) AND receiving_district_id = $2",
+			 SPI_OK_UPDATE, 2, INT8ARRAYOID, INT8OID);
 
-static SgStatement delete_files = {
-	.sql = "DELETE FROM samegoal.document_files"
-	" WHERE document_id = ANY ($1) AND district_id = $2",
-	.nargs = 2,
-	.argtypes = {INT8ARRAYOID, INT8OID},
-	.expected = SPI_OK_DELETE,
-};
+static SgStatement delete_files =
+SG_STATEMENT("DELETE FROM samegoal.document_files"
+			 " WHERE document_id = ANY ($1) AND district_id = $2",
+			 SPI_OK_DELETE, 2, INT8ARRAYOID, INT8OID);
 
-static SgStatement delete_documents = {
-	.sql = "DELETE FROM samegoal.documents"
-	" WHERE id = ANY ($1) AND district_id = $2",
-	.nargs = 2,
-	.argtypes = {INT8ARRAYOID, INT8OID},
-	.expected = SPI_OK_DELETE,
-};
+static SgStatement delete_documents =
+SG_STATEMENT("DELETE FROM samegoal.documents"
+			 " WHERE id = ANY ($1) AND district_id = $2",
+			 SPI_OK_DELETE, 2, INT8ARRAYOID, INT8OID);
 
 /* sg_purge_documents(document_ids bigint[]) returns integer: purge deleted documents */
 PG_FUNCTION_INFO_V1(sg_purge_documents);

@@ -40,6 +40,18 @@ typedef struct SgStatement
 	SPIPlanPtr	plan;			/* NULL until prepared and kept */
 } SgStatement;
 
+/*
+ * The initializer of a statement run for its writes or with a fresh snapshot
+ * (read_only false), returning all its rows, with a plan of SPI's choice.
+ */
+#define SG_STATEMENT(text, expected_rc, n, ...) \
+	{ \
+		.sql = (text), \
+		.nargs = (n), \
+		.argtypes = {__VA_ARGS__}, \
+		.expected = (expected_rc), \
+	}
+
 extern void sg_spi_connect(void);
 extern void sg_spi_finish(void);
 

@@ -80,16 +80,13 @@ echo(const char *value)
  * Lock the sending district and, when there is one, the receiving district
  * FOR SHARE, in id order, and read their settings.
  */
-static SgStatement lock_districts_statement = {
-	.sql = "SELECT d.id, d.state, d.transfers_enabled"
-	"  FROM samegoal.districts d"
-	" WHERE d.id = ANY (ARRAY[$1, $2])"
-	" ORDER BY d.id"
-	"   FOR SHARE",
-	.nargs = 2,
-	.argtypes = {INT8OID, INT8OID},
-	.expected = SPI_OK_SELECT,
-};
+static SgStatement lock_districts_statement =
+SG_STATEMENT("SELECT d.id, d.state, d.transfers_enabled"
+			 "  FROM samegoal.districts d"
+			 " WHERE d.id = ANY (ARRAY[$1, $2])"
+			 " ORDER BY d.id"
+			 "   FOR SHARE",
+			 SPI_OK_SELECT, 2, INT8OID, INT8OID);
 
 static void
 lock_districts(int64 sending_id, int64 receiving_id,
@@ -129,17 +126,14 @@ lock_districts(int64 sending_id, int64 receiving_id,
  * sorted and distinct. SG006 unless every one is a live document of the
  * sending district; SG007 when they belong to more than one student.
  */
-static SgStatement lock_documents_statement = {
-	.sql = "SELECT d.id, d.student_id FROM samegoal.documents d"
-	" WHERE d.id = ANY ($1)"
-	"   AND d.district_id = $2"
-	"   AND d.deleted_at IS NULL"
-	" ORDER BY d.id"
-	"   FOR SHARE",
-	.nargs = 2,
-	.argtypes = {INT8ARRAYOID, INT8OID},
-	.expected = SPI_OK_SELECT,
-};
+static SgStatement lock_documents_statement =
+SG_STATEMENT("SELECT d.id, d.student_id FROM samegoal.documents d"
+			 " WHERE d.id = ANY ($1)"
+			 "   AND d.district_id = $2"
+			 "   AND d.deleted_at IS NULL"
+			 " ORDER BY d.id"
+			 "   FOR SHARE",
+			 SPI_OK_SELECT, 2, INT8ARRAYOID, INT8OID);
 
 static int64
 lock_documents(ArrayType *id_array, const int64 *ids, int count, int64 district_id)
@@ -212,15 +206,12 @@ check_districts(const DistrictSettings *sending, const DistrictSettings *receivi
  * Lock the receiving student with this SIS Student ID (exact match) FOR NO KEY
  * UPDATE, so that transfers to one student take turns; SG004 when missing.
  */
-static SgStatement lock_student_statement = {
-	.sql = "SELECT s.id FROM samegoal.students s"
-	" WHERE s.district_id = $1"
-	"   AND s.sis_student_id = $2"
-	"   FOR NO KEY UPDATE",
-	.nargs = 2,
-	.argtypes = {INT8OID, TEXTOID},
-	.expected = SPI_OK_SELECT,
-};
+static SgStatement lock_student_statement =
+SG_STATEMENT("SELECT s.id FROM samegoal.students s"
+			 " WHERE s.district_id = $1"
+			 "   AND s.sis_student_id = $2"
+			 "   FOR NO KEY UPDATE",
+			 SPI_OK_SELECT, 2, INT8OID, TEXTOID);
 
 static int64
 lock_receiving_student(int64 district_id, const char *sis_student_id)
@@ -263,19 +254,16 @@ find_receiving_owner(int64 district_id, const char *login)
  * student's lock; its copies would then be invisible and copied again. Such a
  * transfer must be retried, as PostgreSQL itself does on a concurrent update.
  */
-static SgStatement live_copies_statement = {
-	.sql = "SELECT DISTINCT ON (c.source_document_id)"
-	"       c.source_document_id, c.id, c.transfer_id"
-	"  FROM samegoal.documents c"
-	" WHERE c.student_id = $1"
-	"   AND c.district_id = $2"
-	"   AND c.source_document_id = ANY ($3)"
-	"   AND c.deleted_at IS NULL"
-	" ORDER BY c.source_document_id, c.id DESC",
-	.nargs = 3,
-	.argtypes = {INT8OID, INT8OID, INT8ARRAYOID},
-	.expected = SPI_OK_SELECT,
-};
+static SgStatement live_copies_statement =
+SG_STATEMENT("SELECT DISTINCT ON (c.source_document_id)"
+			 "       c.source_document_id, c.id, c.transfer_id"
+			 "  FROM samegoal.documents c"
+			 " WHERE c.student_id = $1"
+			 "   AND c.district_id = $2"
+			 "   AND c.source_document_id = ANY ($3)"
+			 "   AND c.deleted_at IS NULL"
+			 " ORDER BY c.source_document_id, c.id DESC",
+			 SPI_OK_SELECT, 3, INT8OID, INT8OID, INT8ARRAYOID);
 
 static int
 find_live_copies(const TransferParties *parties, ArrayType *id_array,
@@ -322,16 +310,13 @@ find_live_copies(const TransferParties *parties, ArrayType *id_array,
 }
 
 /* Write the transfers row (its trigger checks the settings again) and return its id. */
-static SgStatement insert_transfer_statement = {
-	.sql = "INSERT INTO samegoal.transfers"
-	" (sending_district_id, receiving_district_id, sending_student_id,"
-	"  receiving_student_id, receiving_owner_id, initiated_by, document_count)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7)"
-	" RETURNING id",
-	.nargs = 7,
-	.argtypes = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT4OID},
-	.expected = SPI_OK_INSERT_RETURNING,
-};
+static SgStatement insert_transfer_statement =
+SG_STATEMENT("INSERT INTO samegoal.transfers"
+			 " (sending_district_id, receiving_district_id, sending_student_id,"
+			 "  receiving_student_id, receiving_owner_id, initiated_by, document_count)"
+			 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+			 " RETURNING id",
+			 SPI_OK_INSERT_RETURNING, 7, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT4OID);
 
 static int64
 insert_transfer(const TransferParties *parties, int document_count)
@@ -353,20 +338,17 @@ insert_transfer(const TransferParties *parties, int document_count)
  * Copy the documents in one statement; return the (original, copy) pairs,
  * sorted by original.
  */
-static SgStatement copy_documents_statement = {
-	.sql = "INSERT INTO samegoal.documents"
-	" (district_id, student_id, owner_id, doc_type, title, content,"
-	"  transfer_id, source_document_id)"
-	" SELECT $1, $2, $3, d.doc_type, d.title, d.content, $4, d.id"
-	"   FROM samegoal.documents d"
-	"  WHERE d.id = ANY ($5)"
-	"    AND d.district_id = $6"
-	"  ORDER BY d.id"
-	" RETURNING source_document_id, id",
-	.nargs = 6,
-	.argtypes = {INT8OID, INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8OID},
-	.expected = SPI_OK_INSERT_RETURNING,
-};
+static SgStatement copy_documents_statement =
+SG_STATEMENT("INSERT INTO samegoal.documents"
+			 " (district_id, student_id, owner_id, doc_type, title, content,"
+			 "  transfer_id, source_document_id)"
+			 " SELECT $1, $2, $3, d.doc_type, d.title, d.content, $4, d.id"
+			 "   FROM samegoal.documents d"
+			 "  WHERE d.id = ANY ($5)"
+			 "    AND d.district_id = $6"
+			 "  ORDER BY d.id"
+			 " RETURNING source_document_id, id",
+			 SPI_OK_INSERT_RETURNING, 6, INT8OID, INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8OID);
 
 static CopyPair *
 copy_documents(const TransferParties *parties, int64 transfer_id,
@@ -397,19 +379,16 @@ copy_documents(const TransferParties *parties, int64 transfer_id,
 }
 
 /* Copy the originals' files onto the copies, byte for byte, in one statement. */
-static SgStatement copy_files_statement = {
-	.sql = "INSERT INTO samegoal.document_files"
-	" (district_id, document_id, filename, content_type, data)"
-	" SELECT $1, m.copy_id, f.filename, f.content_type, f.data"
-	"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS m(source_id, copy_id)"
-	"   JOIN samegoal.document_files f"
-	"     ON f.district_id = $4"
-	"    AND f.document_id = m.source_id"
-	"  ORDER BY f.id",
-	.nargs = 4,
-	.argtypes = {INT8OID, INT8ARRAYOID, INT8ARRAYOID, INT8OID},
-	.expected = SPI_OK_INSERT,
-};
+static SgStatement copy_files_statement =
+SG_STATEMENT("INSERT INTO samegoal.document_files"
+			 " (district_id, document_id, filename, content_type, data)"
+			 " SELECT $1, m.copy_id, f.filename, f.content_type, f.data"
+			 "   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS m(source_id, copy_id)"
+			 "   JOIN samegoal.document_files f"
+			 "     ON f.district_id = $4"
+			 "    AND f.document_id = m.source_id"
+			 "  ORDER BY f.id",
+			 SPI_OK_INSERT, 4, INT8OID, INT8ARRAYOID, INT8ARRAYOID, INT8OID);
 
 static void
 copy_files(const TransferParties *parties, ArrayType *sources, ArrayType *copies)
@@ -424,16 +403,13 @@ copy_files(const TransferParties *parties, ArrayType *sources, ArrayType *copies
 }
 
 /* One transfer_documents row per copy, in one statement. */
-static SgStatement record_documents_statement = {
-	.sql = "INSERT INTO samegoal.transfer_documents"
-	" (transfer_id, sending_district_id, receiving_district_id,"
-	"  source_document_id, received_document_id)"
-	" SELECT $1, $2, $3, m.source_id, m.copy_id"
-	"   FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) AS m(source_id, copy_id)",
-	.nargs = 5,
-	.argtypes = {INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8ARRAYOID},
-	.expected = SPI_OK_INSERT,
-};
+static SgStatement record_documents_statement =
+SG_STATEMENT("INSERT INTO samegoal.transfer_documents"
+			 " (transfer_id, sending_district_id, receiving_district_id,"
+			 "  source_document_id, received_document_id)"
+			 " SELECT $1, $2, $3, m.source_id, m.copy_id"
+			 "   FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) AS m(source_id, copy_id)",
+			 SPI_OK_INSERT, 5, INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8ARRAYOID);
 
 static void
 record_documents(const TransferParties *parties, int64 transfer_id,
@@ -453,15 +429,12 @@ record_documents(const TransferParties *parties, int64 transfer_id,
  * Queue the notification, delivered when the transaction commits. Any
  * session may LISTEN on any channel: ids and a count only.
  */
-static SgStatement notify_statement = {
-	.sql = "SELECT pg_catalog.pg_notify('samegoal_transfer',"
-	" pg_catalog.json_build_object('transfer_id', $1,"
-	"  'receiving_district_id', $2, 'receiving_owner_id', $3,"
-	"  'document_count', $4)::pg_catalog.text)",
-	.nargs = 4,
-	.argtypes = {INT8OID, INT8OID, INT8OID, INT4OID},
-	.expected = SPI_OK_SELECT,
-};
+static SgStatement notify_statement =
+SG_STATEMENT("SELECT pg_catalog.pg_notify('samegoal_transfer',"
+			 " pg_catalog.json_build_object('transfer_id', $1,"
+			 "  'receiving_district_id', $2, 'receiving_owner_id', $3,"
+			 "  'document_count', $4)::pg_catalog.text)",
+			 SPI_OK_SELECT, 4, INT8OID, INT8OID, INT8OID, INT4OID);
 
 static void
 notify_transfer(const TransferParties *parties, int64 transfer_id, int document_count)
