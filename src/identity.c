@@ -2,7 +2,10 @@
  *
  * identity.c
  *	  The acting identity: sg_act_as, sg_current_user_id and
- *	  sg_current_district_id.
+ *	  sg_current_district_id; the one check of the acting user and of the
+ *	  acting administrator (sg_require_user, sg_require_admin); the one lookup
+ *	  of a district by domain and of a user by login; and the checks of array
+ *	  and text arguments (sg_distinct_ids).
  *
  * The identity lives in the superuser-only setting samegoal.acting_identity,
  * assigned transaction-locally (like SET LOCAL) by sg_act_as after its checks.
@@ -18,13 +21,13 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
 #include "samegoal.h"
+#include "spi.h"
 
 #define ACTING_IDENTITY_SETTING "samegoal.acting_identity"
 #define APP_ROLE "samegoal_app"
@@ -134,49 +137,58 @@ caller_may_act(void)
 }
 
 /*
- * The active user with this login in the district with this domain, or false.
- * A login may be one user's username and another's email; the username wins.
- *
- * The kept plan is generic: each expression of a parameter is computed once, in
- * its own subquery or as an index key, not once per row scanned, and the user is
- * found through the per-district indexes on username and email.
+ * The id of the district with this domain (case-insensitive, blanks around it
+ * ignored), or 0. The domain is folded once, in a subquery, not once per
+ * district scanned.
  */
-static bool
-find_active_user(text *domain, text *login, ActingIdentity *found)
+static SgStatement find_district_statement = {
+	.sql = "SELECT d.id FROM samegoal.districts d"
+	" WHERE lower(d.domain) = (SELECT lower(btrim($1, E' \\t\\r\\n')))",
+	.nargs = 1,
+	.argtypes = {TEXTOID},
+	.expected = SPI_OK_SELECT,
+	.max_rows = 1,
+};
+
+int64
+sg_find_district_id(const char *domain)
 {
-	static SPIPlanPtr plan = NULL;
+	Datum		arg = CStringGetTextDatum(domain);
+
+	if (sg_execute(&find_district_statement, &arg) == 0)
+		return 0;
+	return sg_result_int64(0, 1);
+}
+
+/*
+ * The id of the active user of this district whose username or email is this
+ * login, case-insensitively, or 0. A login may be one user's username and
+ * another's email; the username wins. The user is found through the
+ * per-district indexes on username and email.
+ */
+static SgStatement find_user_statement = {
+	.sql = "SELECT u.id FROM samegoal.users u"
+	" WHERE u.district_id = $1"
+	"   AND (lower(u.username) = lower($2) OR lower(u.email) = lower($2))"
+	"   AND u.is_active"
+	" ORDER BY lower(u.username) = lower($2) DESC"
+	" LIMIT 1",
+	.nargs = 2,
+	.argtypes = {INT8OID, TEXTOID},
+	.expected = SPI_OK_SELECT,
+	.max_rows = 1,
+};
+
+int64
+sg_find_active_user(int64 district_id, const char *login)
+{
 	Datum		args[2];
-	int			rc;
-	bool		isnull;
 
-	if (plan == NULL)
-	{
-		Oid			argtypes[2] = {TEXTOID, TEXTOID};
-
-		plan = sg_prepare_kept(
-							   "SELECT u.id, u.district_id"
-							   "  FROM samegoal.users u"
-							   " WHERE u.district_id ="
-							   "       (SELECT d.id FROM samegoal.districts d"
-							   "         WHERE lower(d.domain) = (SELECT lower(btrim($1, E' \\t\\r\\n'))))"
-							   "   AND (lower(u.username) = lower($2) OR lower(u.email) = lower($2))"
-							   "   AND u.is_active"
-							   " ORDER BY lower(u.username) = lower($2) DESC"
-							   " LIMIT 1",
-							   2, argtypes);
-	}
-	args[0] = PointerGetDatum(domain);
-	args[1] = PointerGetDatum(login);
-	rc = SPI_execute_plan(plan, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan returned %d", rc);
-	if (SPI_processed != 1)
-		return false;
-	found->user_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 1, &isnull));
-	found->district_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													 SPI_tuptable->tupdesc, 2, &isnull));
-	return true;
+	args[0] = Int64GetDatum(district_id);
+	args[1] = CStringGetTextDatum(login);
+	if (sg_execute(&find_user_statement, args) == 0)
+		return 0;
+	return sg_result_int64(0, 1);
 }
 
 /* Assign the identity as SET LOCAL would, through the check hook above. */
@@ -206,9 +218,8 @@ PG_FUNCTION_INFO_V1(sg_act_as);
 Datum
 sg_act_as(PG_FUNCTION_ARGS)
 {
-	ActingIdentity identity;
+	ActingIdentity identity = {0, 0};
 	SgOwnerScope scope;
-	bool		found = false;
 
 	if (!caller_may_act())
 		ereport(ERROR,
@@ -224,12 +235,15 @@ sg_act_as(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
 	{
 		sg_enter_owner_scope(&scope);
-		sg_connect_spi();
-		found = find_active_user(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &identity);
-		sg_finish_spi();
+		sg_spi_connect();
+		identity.district_id = sg_find_district_id(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+		if (identity.district_id != 0)
+			identity.user_id = sg_find_active_user(identity.district_id,
+												   text_to_cstring(PG_GETARG_TEXT_PP(1)));
+		sg_spi_finish();
 		sg_leave_owner_scope(&scope);
 	}
-	if (!found)
+	if (identity.user_id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("no active SameGoal user with that login in that district")));
@@ -256,4 +270,186 @@ sg_current_district_id(PG_FUNCTION_ARGS)
 	if (acting_identity.district_id == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(acting_identity.district_id);
+}
+
+/*
+ * Whether the acting user is still active, and whether an administrator. Runs
+ * its own owner scope and SPI connection, so that it can be called from
+ * anywhere: a C function before or inside its own scope, or a plpgsql
+ * function through sg_require_user() and sg_require_admin().
+ */
+static SgStatement acting_user_statement = {
+	.sql = "SELECT u.is_admin FROM samegoal.users u WHERE u.id = $1 AND u.is_active",
+	.nargs = 1,
+	.argtypes = {INT8OID},
+	.expected = SPI_OK_SELECT,
+	.read_only = true,
+	.max_rows = 1,
+};
+
+static bool
+acting_user_is_active(int64 user_id, bool *is_admin)
+{
+	SgOwnerScope scope;
+	Datum		arg = Int64GetDatum(user_id);
+	bool		active;
+
+	sg_enter_owner_scope(&scope);
+	sg_spi_connect();
+	active = sg_execute(&acting_user_statement, &arg) == 1;
+	*is_admin = false;
+	if (active)
+	{
+		bool		isnull;
+		Datum		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										  1, &isnull);
+
+		*is_admin = !isnull && DatumGetBool(value);
+	}
+	sg_spi_finish();
+	sg_leave_owner_scope(&scope);
+	return active;
+}
+
+static void
+not_acting_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("not acting as a SameGoal user"),
+			 errhint("Call samegoal.sg_act_as(domain, login) first, in the same transaction.")));
+}
+
+/*
+ * The acting user's id; 42501 when the session is not acting, or acts as a
+ * user who is no longer active.
+ */
+int64
+sg_require_acting_user(void)
+{
+	int64		user_id = acting_identity.user_id;
+	bool		is_admin;
+
+	if (user_id == 0 || !acting_user_is_active(user_id, &is_admin))
+		not_acting_error();
+	return user_id;
+}
+
+/*
+ * The acting user's id when that user is an active administrator; otherwise
+ * 42501.
+ */
+int64
+sg_require_acting_admin(void)
+{
+	int64		user_id = acting_identity.user_id;
+	bool		is_admin;
+
+	if (user_id == 0)
+		not_acting_error();
+	if (!acting_user_is_active(user_id, &is_admin) || !is_admin)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied: the acting user is not an active SameGoal administrator"),
+				 errhint("Call samegoal.sg_act_as(domain, login) for an administrator first, in the same transaction.")));
+	return user_id;
+}
+
+/* sg_require_user() returns bigint: the acting, active user, else 42501 */
+PG_FUNCTION_INFO_V1(sg_require_user);
+Datum
+sg_require_user(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(sg_require_acting_user());
+}
+
+/* sg_require_admin() returns bigint: the acting, active administrator, else 42501 */
+PG_FUNCTION_INFO_V1(sg_require_admin);
+Datum
+sg_require_admin(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(sg_require_acting_admin());
+}
+
+/*
+ * The ids of a bigint[] (of any number of dimensions), sorted and distinct,
+ * as a one-dimensional array; NULL, empty, or holding a NULL is 22023.
+ */
+ArrayType *
+sg_distinct_id_array(ArrayType *input, int *count)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int64	   *ids;
+	int			ndistinct = 0;
+
+	if (input == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("document_ids must not be NULL")));
+	if (ARR_ELEMTYPE(input) != INT8OID)
+		elog(ERROR, "document_ids must be bigint[]");
+	deconstruct_array(input, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &nelems);
+	if (nelems == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("document_ids must not be empty")));
+	ids = palloc(sizeof(int64) * nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("document_ids must not contain NULL")));
+		ids[i] = DatumGetInt64(elems[i]);
+	}
+
+	qsort(ids, nelems, sizeof(int64), sg_compare_int64);
+	for (int i = 0; i < nelems; i++)
+		if (ndistinct == 0 || ids[i] != ids[ndistinct - 1])
+			ids[ndistinct++] = ids[i];
+
+	*count = ndistinct;
+	return sg_int64_array(ids, ndistinct);
+}
+
+/* A bigint[] argument of a C function, as sg_distinct_id_array makes it. */
+ArrayType *
+sg_distinct_id_arg(FunctionCallInfo fcinfo, int argno, int *count)
+{
+	return sg_distinct_id_array(PG_ARGISNULL(argno) ? NULL : PG_GETARG_ARRAYTYPE_P(argno),
+								count);
+}
+
+/* sg_distinct_ids(document_ids bigint[]) returns bigint[]: sorted, distinct, checked */
+PG_FUNCTION_INFO_V1(sg_distinct_ids);
+Datum
+sg_distinct_ids(PG_FUNCTION_ARGS)
+{
+	int			count;
+
+	PG_RETURN_ARRAYTYPE_P(sg_distinct_id_arg(fcinfo, 0, &count));
+}
+
+/* A text argument that must be neither NULL nor blank (22023). */
+char *
+sg_required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	char	   *value;
+	const char *p;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be NULL", argname)));
+	value = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	for (p = value; *p; p++)
+		if (!isspace((unsigned char) *p))
+			return value;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s must not be blank", argname)));
+	return NULL;				/* keep compiler quiet */
 }

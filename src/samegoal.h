@@ -1,7 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * samegoal.h
- *	  Declarations shared by the samegoal_transfer C modules.
+ *	  Declarations shared by the samegoal_transfer C modules: the contract's
+ *	  SQLSTATEs, the owner scope, and the acting identity.
+ *
+ * What is written in C and what in plpgsql: C where the acting identity is
+ * set or checked, where a function reads across districts, or where a
+ * statement is hot enough to be kept prepared (src/spi.h); everything else is
+ * plpgsql SECURITY DEFINER with a pinned search_path (src/sql).
  *
  *-------------------------------------------------------------------------
  */
@@ -9,7 +15,6 @@
 #define SAMEGOAL_H
 
 #include "fmgr.h"
-#include "executor/spi.h"
 #include "utils/array.h"
 
 /* SQLSTATEs of the contract */
@@ -25,8 +30,8 @@
 #define ERRCODE_SG_OTHER_STATE			MAKE_SQLSTATE('S','G','0','1','0')
 
 /*
- * State saved while a function runs its SPI work as the owner of the extension's
- * tables, with a fixed search_path.
+ * State saved while a function runs its SPI work as the owner of the
+ * extension's tables, with a fixed search_path (owner.c).
  */
 typedef struct SgOwnerScope
 {
@@ -35,19 +40,24 @@ typedef struct SgOwnerScope
 	int			guc_nestlevel;
 } SgOwnerScope;
 
-/* identity.c */
+/* owner.c */
+extern void sg_enter_owner_scope(SgOwnerScope *scope);
+extern void sg_leave_owner_scope(SgOwnerScope *scope);
+
+/* identity.c: the acting identity and the checks on it */
 extern void sg_define_identity_setting(void);
 extern int64 sg_acting_user_id(void);
 extern int64 sg_acting_district_id(void);
-
-/* samegoal.c */
-extern void sg_enter_owner_scope(SgOwnerScope *scope);
-extern void sg_leave_owner_scope(SgOwnerScope *scope);
-extern void sg_connect_spi(void);
-extern void sg_finish_spi(void);
-extern SPIPlanPtr sg_prepare_kept(const char *sql, int nargs, Oid *argtypes);
+extern int64 sg_require_acting_user(void);
 extern int64 sg_require_acting_admin(void);
-extern ArrayType *sg_distinct_id_array(FunctionCallInfo fcinfo, int argno, int *count);
+
+/* identity.c: lookups; SPI connected, in an owner scope */
+extern int64 sg_find_district_id(const char *domain);
+extern int64 sg_find_active_user(int64 district_id, const char *login);
+
+/* identity.c: arguments */
+extern ArrayType *sg_distinct_id_array(ArrayType *input, int *count);
+extern ArrayType *sg_distinct_id_arg(FunctionCallInfo fcinfo, int argno, int *count);
 extern char *sg_required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 
 #endif							/* SAMEGOAL_H */

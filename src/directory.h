@@ -1,0 +1,106 @@
+/*-------------------------------------------------------------------------
+ *
+ * directory.h
+ *	  The search state and settings shared by the files of the district
+ *	  directory: directory.c (sg_find_district: ranks 1-4 and the listing),
+ *	  directory_text.c (the words, patterns and labels of a search; pure
+ *	  text work) and directory_typos.c (typo tolerance through pg_trgm).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SAMEGOAL_DIRECTORY_H
+#define SAMEGOAL_DIRECTORY_H
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
+#include "utils/array.h"
+
+#include "spi.h"
+
+/*
+ * Typo tolerance. A search word matches a word of a district's name when
+ * pg_trgm's word similarity (<%) of the one to the other reaches
+ * SIMILARITY_THRESHOLD; a district matches when every word of the search
+ * matches a word of its name, and scores the mean of the best similarity of
+ * each. A search also matches a district when its label is that similar to
+ * the first label of the district's domain, and then scores that similarity
+ * if it is greater: up to its first dot for a search without blanks, its
+ * words run together for one with blanks ("rockton isd" for "rocktonisd.net",
+ * whose name has no word like "isd"). Only first labels are compared: the rest
+ * of a domain (".k12.or.us") is shared by many districts and would make every
+ * domain of a state look alike. A search that looks like a domain (a dot and
+ * no blank) is compared with domains only.
+ *
+ * pg_trgm's default threshold (0.6) misses most swaps of two letters in one
+ * word: "elsmide" scores 0.33 against "elmside". Since every word of the
+ * search must match, a lower threshold per word stays precise: "rockotn
+ * school" does not bring every School District of the state.
+ */
+#define SIMILARITY_THRESHOLD		"0.3"
+#define SIMILARITY_THRESHOLD_VALUE	0.3
+
+/*
+ * Search words shorter than SIMILARITY_MIN_CHARS characters, such as the
+ * start of a word being typed, take no part in typo tolerance: they look like
+ * too many words to tell anything. Only the first SIMILARITY_MAX_WORDS words
+ * of a search count. Above SIMILARITY_MAX_CHARS a search is no mistyped
+ * district name, and pg_trgm would compare all of it with every candidate,
+ * in time that grows with its length; such searches match as substrings
+ * only.
+ */
+#define SIMILARITY_MIN_CHARS	3
+#define SIMILARITY_MAX_WORDS	6
+#define SIMILARITY_MAX_CHARS	128
+
+/* The directory columns, as every statement returns them. */
+#define DIRECTORY_SELECT_LIST \
+	"d.domain, d.name, d.city, d.state, d.transfers_enabled," \
+	" NULLIF(btrim(d.coordinator_name), ''), NULLIF(btrim(d.coordinator_email), '')," \
+	" NULLIF(btrim(d.coordinator_phone), '')"
+
+/*
+ * Every directory statement is a read-only SELECT kept with a generic plan:
+ * its parameters only decide which index entries are read, so one plan suits
+ * every call, and no call pays for planning.
+ */
+#define DIRECTORY_STATEMENT(text, n, ...) \
+	{ \
+		.sql = (text), \
+		.nargs = (n), \
+		.argtypes = {__VA_ARGS__}, \
+		.expected = SPI_OK_SELECT, \
+		.read_only = true, \
+		.cursor_options = CURSOR_OPT_GENERIC_PLAN, \
+	}
+
+/* The search text in the forms the statements take. */
+typedef struct DirectorySearch
+{
+	char	   *lowered;		/* trimmed and lower-cased */
+	char	   *prefix;			/* LIKE pattern: starts with it */
+	char	   *candidate;		/* LIKE pattern: contains its first long word */
+	ArrayType  *word_prefix;	/* LIKE patterns: a word of the name starts with it */
+	bool		has_trigram;	/* holds a word of three characters */
+	bool		starts_with_word;	/* its first character is a word character */
+	char	   *leading_word;	/* its first word, when it starts with one */
+	int			length;			/* in characters */
+	bool		looks_like_domain;	/* holds a dot and no blank */
+	char	   *label;			/* as a domain's first label would hold it */
+	List	   *typo_words;		/* words that take part in typo tolerance */
+} DirectorySearch;
+
+/* directory.c */
+extern int32 directory_store_results(ReturnSetInfo *rsinfo);
+
+/* directory_text.c */
+extern bool directory_prepare_search(text *search, DirectorySearch *out);
+extern text *directory_above_prefix(const char *prefix);
+
+/* directory_typos.c */
+extern void directory_find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
+								   const DirectorySearch *search, int32 limit,
+								   int32 excluded);
+
+#endif							/* SAMEGOAL_DIRECTORY_H */

@@ -1,0 +1,79 @@
+/*-------------------------------------------------------------------------
+ *
+ * transfer_sql.c
+ *	  sg_transfer_documents: the SQL entry of the transfer engine. It checks
+ *	  and converts the arguments into a TransferRequest, runs it with
+ *	  run_transfer (transfer.c), and returns the results as a table.
+ *
+ * The same library serves the 1.0 declaration, with four arguments, and the
+ * later one with a fifth, allow_mismatch boolean DEFAULT false: PG_NARGS()
+ * tells which one called.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "utils/tuplestore.h"
+
+#include "samegoal.h"
+#include "transfer.h"
+
+#define TRANSFER_RESULT_COLUMNS 4
+
+/*
+ * The request of a call; 22023 for an argument that is NULL or blank, an
+ * empty array or one holding a NULL.
+ */
+static void
+parse_transfer_arguments(FunctionCallInfo fcinfo, TransferRequest *request)
+{
+	transfer_request_init(request);
+	request->document_ids = sg_distinct_id_arg(fcinfo, 0, &request->document_count);
+	request->receiving_domain = sg_required_text_arg(fcinfo, 1, "receiving_domain");
+	request->receiving_sis_student_id =
+		sg_required_text_arg(fcinfo, 2, "receiving_sis_student_id");
+	request->receiving_owner = sg_required_text_arg(fcinfo, 3, "receiving_owner");
+	if (PG_NARGS() > 4)
+	{
+		if (PG_ARGISNULL(4))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("allow_mismatch must not be NULL")));
+		request->allow_mismatch = PG_GETARG_BOOL(4);
+	}
+}
+
+/*
+ * sg_transfer_documents(document_ids bigint[], receiving_domain text,
+ * receiving_sis_student_id text, receiving_owner text [, allow_mismatch
+ * boolean]) returns table: copy documents to another district
+ */
+PG_FUNCTION_INFO_V1(sg_transfer_documents);
+Datum
+sg_transfer_documents(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TransferRequest request;
+	TransferResult *results;
+	int			count;
+
+	/* The contract orders 42501 before 22023; run_transfer checks again. */
+	(void) sg_require_acting_admin();
+	parse_transfer_arguments(fcinfo, &request);
+	results = run_transfer(&request, &count);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < count; i++)
+	{
+		Datum		values[TRANSFER_RESULT_COLUMNS];
+		bool		nulls[TRANSFER_RESULT_COLUMNS] = {false, false, false, false};
+
+		values[0] = Int64GetDatum(results[i].transfer_id);
+		values[1] = Int64GetDatum(results[i].source_document_id);
+		values[2] = Int64GetDatum(results[i].received_document_id);
+		values[3] = BoolGetDatum(results[i].copied);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
