@@ -22,6 +22,58 @@ BEGIN
 END
 $$;
 
+-- One implementation of each check -------------------------------------------
+
+-- The checks every function starts with, and the id arrays they take, for the
+-- functions written in PL/pgSQL: the same C code the C functions run, so that
+-- a rule and its message exist once (src/identity.c). They switch user and
+-- search_path for their lookup, hence PARALLEL UNSAFE.
+CREATE OR REPLACE FUNCTION samegoal.sg_require_admin()
+RETURNS bigint
+LANGUAGE C STABLE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'sg_require_admin';
+
+COMMENT ON FUNCTION samegoal.sg_require_admin() IS
+'Internal: the acting user''s id if that user is an active administrator, else error 42501';
+
+CREATE FUNCTION samegoal.sg_require_user()
+RETURNS bigint
+LANGUAGE C STABLE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'sg_require_user';
+
+COMMENT ON FUNCTION samegoal.sg_require_user() IS
+'Internal: the acting user''s id if that user is active, else error 42501';
+
+-- Not STRICT: a NULL array is an error (22023), not a NULL result.
+CREATE FUNCTION samegoal.sg_distinct_ids(document_ids bigint[])
+RETURNS bigint[]
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_distinct_ids';
+
+COMMENT ON FUNCTION samegoal.sg_distinct_ids(bigint[]) IS
+'Internal: the ids sorted, each once; 22023 when the array is NULL, empty or holds a NULL';
+
+-- The wrong-student guard -----------------------------------------------------
+
+-- A fifth argument: the 1.0 declaration goes, calls with four arguments keep
+-- working through the default.
+DROP FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text);
+CREATE FUNCTION samegoal.sg_transfer_documents(
+    document_ids bigint[],
+    receiving_domain text,
+    receiving_sis_student_id text,
+    receiving_owner text,
+    allow_mismatch boolean DEFAULT false)
+RETURNS TABLE (transfer_id bigint, source_document_id bigint,
+               received_document_id bigint, copied boolean)
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+AS 'MODULE_PATHNAME', 'sg_transfer_documents';
+
+COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) IS
+'Copy documents of one student of the acting admin''s district, with their files, to the student with that SIS Student ID in the district with that domain, owned there by the active user with that username or email; one row per distinct document: the transfer, the original, the copy, and whether it was copied now (false: the student already holds a live copy); unless allow_mismatch, the receiving student must match the sending student by birth date and last or first name (SG012)';
+
+GRANT EXECUTE ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) TO samegoal_app;
+
 -- Installation, restores and replicas -----------------------------------------
 
 -- Transfers made now are held to the setting rules; restored history is not.
@@ -211,20 +263,8 @@ DECLARE
     changed integer;
     violated text;
 BEGIN
-    SELECT u.* INTO actor FROM samegoal.users u
-     WHERE u.id = samegoal.sg_current_user_id() AND u.is_active;
-    IF actor.id IS NULL THEN
-        RAISE EXCEPTION 'not acting as a SameGoal user' USING ERRCODE = '42501',
-            HINT = 'Call samegoal.sg_act_as(domain, login) first, in the same transaction.';
-    END IF;
-    IF document_ids IS NULL OR cardinality(document_ids) = 0 THEN
-        RAISE EXCEPTION 'document_ids must not be NULL or empty' USING ERRCODE = '22023';
-    END IF;
-    -- unnest, unlike array_position, also reads a multi-dimensional array
-    IF EXISTS (SELECT FROM unnest(document_ids) AS id WHERE id IS NULL) THEN
-        RAISE EXCEPTION 'document_ids must not contain NULL' USING ERRCODE = '22023';
-    END IF;
-    wanted := ARRAY(SELECT DISTINCT unnest(document_ids) ORDER BY 1);
+    SELECT u.* INTO actor FROM samegoal.users u WHERE u.id = samegoal.sg_require_user();
+    wanted := samegoal.sg_distinct_ids(document_ids);
 
     SELECT count(*), count(*) FILTER (WHERE l.owner_id <> actor.id)
       INTO locked_count, others_count

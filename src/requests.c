@@ -20,15 +20,11 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "funcapi.h"
 #include "utils/builtins.h"
-#include "utils/tuplestore.h"
 
 #include "samegoal.h"
 #include "spi.h"
 #include "transfer.h"
-
-#define TRANSFER_RESULT_COLUMNS 4
 
 /* SG011 comes from the locking function, shared with decline and cancel. */
 static SgStatement lock_request_statement =
@@ -44,7 +40,7 @@ SG_STATEMENT("SELECT r.id, d.domain, s.sis_student_id, u.username"
 static SgStatement mark_fulfilled_statement =
 SG_STATEMENT("UPDATE samegoal.transfer_requests"
 			 "   SET status = 'fulfilled', status_changed_at = clock_timestamp(),"
-			 "       status_changed_by = $2, transfer_id = $3"
+			 "       status_changed_by = $2, transfer_id = NULLIF($3, 0)"
 			 " WHERE id = $1"
 			 " RETURNING pg_notify('samegoal_transfer_request',"
 			 "   json_build_object('request_id', id,"
@@ -86,7 +82,6 @@ mark_fulfilled(int64 request_id, int64 admin_id, const TransferResult *results, 
 {
 	SgOwnerScope scope;
 	Datum		args[3];
-	char		nulls[3] = {' ', ' ', 'n'};
 	int64		transfer_id = 0;
 
 	for (int i = 0; i < count; i++)
@@ -96,12 +91,10 @@ mark_fulfilled(int64 request_id, int64 admin_id, const TransferResult *results, 
 	args[0] = Int64GetDatum(request_id);
 	args[1] = Int64GetDatum(admin_id);
 	args[2] = Int64GetDatum(transfer_id);
-	if (transfer_id != 0)
-		nulls[2] = ' ';
 
 	sg_enter_owner_scope(&scope);
 	sg_spi_connect();
-	if (sg_execute_with_nulls(&mark_fulfilled_statement, args, nulls) != 1)
+	if (sg_execute(&mark_fulfilled_statement, args) != 1)
 		elog(ERROR, "transfer request " INT64_FORMAT " was not marked fulfilled", request_id);
 	sg_spi_finish();
 	sg_leave_owner_scope(&scope);
@@ -115,7 +108,6 @@ PG_FUNCTION_INFO_V1(sg_fulfill_transfer_request);
 Datum
 sg_fulfill_transfer_request(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TransferRequest request;
 	TransferResult *results;
 	int64		admin_id;
@@ -131,7 +123,7 @@ sg_fulfill_transfer_request(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("allow_mismatch must not be NULL")));
 	request.allow_mismatch = PG_GETARG_BOOL(2);
-	request.check_match = true;
+	request.check_student_match = true;
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -141,18 +133,6 @@ sg_fulfill_transfer_request(PG_FUNCTION_ARGS)
 	lock_request(request_id, &request);
 	results = run_transfer(&request, &count);
 	mark_fulfilled(request_id, admin_id, results, count);
-
-	InitMaterializedSRF(fcinfo, 0);
-	for (int i = 0; i < count; i++)
-	{
-		Datum		values[TRANSFER_RESULT_COLUMNS];
-		bool		nulls[TRANSFER_RESULT_COLUMNS] = {false, false, false, false};
-
-		values[0] = Int64GetDatum(results[i].transfer_id);
-		values[1] = Int64GetDatum(results[i].source_document_id);
-		values[2] = Int64GetDatum(results[i].received_document_id);
-		values[3] = BoolGetDatum(results[i].copied);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	return_transfer_results(fcinfo, results, count);
 	return (Datum) 0;
 }

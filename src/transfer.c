@@ -54,6 +54,7 @@ typedef struct TransferParties
 	int64		sending_student_id;
 	int64		receiving_student_id;
 	int64		receiving_owner_id;
+	int64		request_id;		/* the request it answers, or 0 */
 } TransferParties;
 
 /* Copies made by this transfer, sorted by source document id. */
@@ -309,7 +310,12 @@ find_live_copies(const TransferParties *parties, ArrayType *id_array,
 	return existing;
 }
 
-/* Write the transfers row (its trigger checks the settings again) and return its id. */
+/*
+ * Write the transfers row (its triggers check the settings again and name the
+ * parties) and return its id. A transfer that answers a request names it; the
+ * other statement names no request_id, so that the same library still serves a
+ * database whose catalog is that of version 1.0, which has no such column.
+ */
 static SgStatement insert_transfer_statement =
 SG_STATEMENT("INSERT INTO samegoal.transfers"
 			 " (sending_district_id, receiving_district_id, sending_student_id,"
@@ -318,10 +324,20 @@ SG_STATEMENT("INSERT INTO samegoal.transfers"
 			 " RETURNING id",
 			 SPI_OK_INSERT_RETURNING, 7, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT4OID);
 
+static SgStatement insert_requested_transfer_statement =
+SG_STATEMENT("INSERT INTO samegoal.transfers"
+			 " (sending_district_id, receiving_district_id, sending_student_id,"
+			 "  receiving_student_id, receiving_owner_id, initiated_by, document_count,"
+			 "  request_id)"
+			 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+			 " RETURNING id",
+			 SPI_OK_INSERT_RETURNING, 8, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT4OID,
+			 INT8OID);
+
 static int64
 insert_transfer(const TransferParties *parties, int document_count)
 {
-	Datum		args[7];
+	Datum		args[8];
 
 	args[0] = Int64GetDatum(parties->sending_district_id);
 	args[1] = Int64GetDatum(parties->receiving_district_id);
@@ -330,7 +346,9 @@ insert_transfer(const TransferParties *parties, int document_count)
 	args[4] = Int64GetDatum(parties->receiving_owner_id);
 	args[5] = Int64GetDatum(parties->admin_id);
 	args[6] = Int32GetDatum(document_count);
-	(void) sg_execute(&insert_transfer_statement, args);
+	args[7] = Int64GetDatum(parties->request_id);
+	(void) sg_execute(parties->request_id != 0 ? &insert_requested_transfer_statement
+					  : &insert_transfer_statement, args);
 	return sg_result_int64(0, 1);
 }
 
@@ -522,6 +540,7 @@ transfer(const TransferRequest *request, int *result_count)
 
 	parties.admin_id = sg_require_acting_admin();
 	parties.sending_district_id = sg_acting_district_id();
+	parties.request_id = request->request_id;
 
 	/* Lock both districts before anything is read from them. */
 	parties.receiving_district_id = sg_find_district_id(request->receiving_domain);
@@ -552,6 +571,7 @@ void
 transfer_request_init(TransferRequest *request)
 {
 	memset(request, 0, sizeof(TransferRequest));
+	request->check_student_match = false;
 	request->allow_mismatch = false;
 	request->request_id = 0;
 }

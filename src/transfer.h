@@ -9,6 +9,7 @@
 #ifndef SAMEGOAL_TRANSFER_H
 #define SAMEGOAL_TRANSFER_H
 
+#include "fmgr.h"
 #include "utils/array.h"
 
 /*
@@ -23,6 +24,8 @@ typedef struct TransferRequest
 	const char *receiving_domain;
 	const char *receiving_sis_student_id;
 	const char *receiving_owner;	/* username or email */
+	bool		check_student_match;	/* compare the students (SG012): a call
+										 * through a 1.1 declaration */
 	bool		allow_mismatch; /* send even to a student who does not match */
 	int64		request_id;		/* the transfer request it answers, or 0 */
 } TransferRequest;
@@ -39,5 +42,9 @@ typedef struct TransferResult
 
 extern void transfer_request_init(TransferRequest *request);
 extern TransferResult *run_transfer(const TransferRequest *request, int *result_count);
+
+/* transfer_sql.c: the results as the rows of a set-returning function */
+extern void return_transfer_results(FunctionCallInfo fcinfo, const TransferResult *results,
+									int count);
 
 #endif							/* SAMEGOAL_TRANSFER_H */

@@ -41,27 +41,15 @@ parse_transfer_arguments(FunctionCallInfo fcinfo, TransferRequest *request)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("allow_mismatch must not be NULL")));
 		request->allow_mismatch = PG_GETARG_BOOL(4);
+		request->check_student_match = true;
 	}
 }
 
-/*
- * sg_transfer_documents(document_ids bigint[], receiving_domain text,
- * receiving_sis_student_id text, receiving_owner text [, allow_mismatch
- * boolean]) returns table: copy documents to another district
- */
-PG_FUNCTION_INFO_V1(sg_transfer_documents);
-Datum
-sg_transfer_documents(PG_FUNCTION_ARGS)
+/* One row per result, in the order of the results. */
+void
+return_transfer_results(FunctionCallInfo fcinfo, const TransferResult *results, int count)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TransferRequest request;
-	TransferResult *results;
-	int			count;
-
-	/* The contract orders 42501 before 22023; run_transfer checks again. */
-	(void) sg_require_acting_admin();
-	parse_transfer_arguments(fcinfo, &request);
-	results = run_transfer(&request, &count);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 0; i < count; i++)
@@ -75,5 +63,25 @@ sg_transfer_documents(PG_FUNCTION_ARGS)
 		values[3] = BoolGetDatum(results[i].copied);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+}
+
+/*
+ * sg_transfer_documents(document_ids bigint[], receiving_domain text,
+ * receiving_sis_student_id text, receiving_owner text [, allow_mismatch
+ * boolean]) returns table: copy documents to another district
+ */
+PG_FUNCTION_INFO_V1(sg_transfer_documents);
+Datum
+sg_transfer_documents(PG_FUNCTION_ARGS)
+{
+	TransferRequest request;
+	TransferResult *results;
+	int			count;
+
+	/* The contract orders 42501 before 22023; run_transfer checks again. */
+	(void) sg_require_acting_admin();
+	parse_transfer_arguments(fcinfo, &request);
+	results = run_transfer(&request, &count);
+	return_transfer_results(fcinfo, results, count);
 	return (Datum) 0;
 }

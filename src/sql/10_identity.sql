@@ -25,29 +25,34 @@ AS 'MODULE_PATHNAME', 'sg_current_district_id';
 COMMENT ON FUNCTION samegoal.sg_current_district_id() IS
 'The acting district id, or NULL when the session is not acting';
 
--- The acting user's id when that user is an active admin; 42501 otherwise.
+-- The checks every function starts with, and the id arrays they take, for the
+-- functions written in PL/pgSQL: the same C code the C functions run, so that
+-- a rule and its message exist once (src/identity.c). They switch user and
+-- search_path for their lookup, hence PARALLEL UNSAFE.
 CREATE FUNCTION samegoal.sg_require_admin()
 RETURNS bigint
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    admin_id bigint;
-BEGIN
-    SELECT u.id INTO admin_id
-      FROM samegoal.users u
-     WHERE u.id = samegoal.sg_current_user_id() AND u.is_admin AND u.is_active;
-    IF admin_id IS NULL THEN
-        RAISE EXCEPTION 'permission denied: an acting SameGoal administrator is required'
-            USING ERRCODE = '42501',
-                  HINT = 'Call samegoal.sg_act_as(domain, login) for an administrator first, in the same transaction.';
-    END IF;
-    RETURN admin_id;
-END
-$$;
+LANGUAGE C STABLE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'sg_require_admin';
 
 COMMENT ON FUNCTION samegoal.sg_require_admin() IS
 'Internal: the acting user''s id if that user is an active administrator, else error 42501';
+
+CREATE FUNCTION samegoal.sg_require_user()
+RETURNS bigint
+LANGUAGE C STABLE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'sg_require_user';
+
+COMMENT ON FUNCTION samegoal.sg_require_user() IS
+'Internal: the acting user''s id if that user is active, else error 42501';
+
+-- Not STRICT: a NULL array is an error (22023), not a NULL result.
+CREATE FUNCTION samegoal.sg_distinct_ids(document_ids bigint[])
+RETURNS bigint[]
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_distinct_ids';
+
+COMMENT ON FUNCTION samegoal.sg_distinct_ids(bigint[]) IS
+'Internal: the ids sorted, each once; 22023 when the array is NULL, empty or holds a NULL';
 
 GRANT EXECUTE ON FUNCTION
     samegoal.sg_act_as(text, text),

@@ -101,20 +101,8 @@ DECLARE
     changed integer;
     violated text;
 BEGIN
-    SELECT u.* INTO actor FROM samegoal.users u
-     WHERE u.id = samegoal.sg_current_user_id() AND u.is_active;
-    IF actor.id IS NULL THEN
-        RAISE EXCEPTION 'not acting as a SameGoal user' USING ERRCODE = '42501',
-            HINT = 'Call samegoal.sg_act_as(domain, login) first, in the same transaction.';
-    END IF;
-    IF document_ids IS NULL OR cardinality(document_ids) = 0 THEN
-        RAISE EXCEPTION 'document_ids must not be NULL or empty' USING ERRCODE = '22023';
-    END IF;
-    -- unnest, unlike array_position, also reads a multi-dimensional array
-    IF EXISTS (SELECT FROM unnest(document_ids) AS id WHERE id IS NULL) THEN
-        RAISE EXCEPTION 'document_ids must not contain NULL' USING ERRCODE = '22023';
-    END IF;
-    wanted := ARRAY(SELECT DISTINCT unnest(document_ids) ORDER BY 1);
+    SELECT u.* INTO actor FROM samegoal.users u WHERE u.id = samegoal.sg_require_user();
+    wanted := samegoal.sg_distinct_ids(document_ids);
 
     SELECT count(*), count(*) FILTER (WHERE l.owner_id <> actor.id)
       INTO locked_count, others_count

@@ -93,14 +93,15 @@ CREATE FUNCTION samegoal.sg_transfer_documents(
     document_ids bigint[],
     receiving_domain text,
     receiving_sis_student_id text,
-    receiving_owner text)
+    receiving_owner text,
+    allow_mismatch boolean DEFAULT false)
 RETURNS TABLE (transfer_id bigint, source_document_id bigint,
                received_document_id bigint, copied boolean)
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
 AS 'MODULE_PATHNAME', 'sg_transfer_documents';
 
-COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text) IS
-'Copy documents of one student of the acting admin''s district, with their files, to the student with that SIS Student ID in the district with that domain, owned there by the active user with that username or email; one row per distinct document: the transfer, the original, the copy, and whether it was copied now (false: the student already holds a live copy)';
+COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) IS
+'Copy documents of one student of the acting admin''s district, with their files, to the student with that SIS Student ID in the district with that domain, owned there by the active user with that username or email; one row per distinct document: the transfer, the original, the copy, and whether it was copied now (false: the student already holds a live copy); unless allow_mismatch, the receiving student must match the sending student by birth date and last or first name (SG012)';
 
 -- The record names both parties as they were when the transfer was made: the
 -- receiving district sees no other row of the sending district, and learns from
@@ -273,4 +274,4 @@ ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_kept_truncate;
 ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept;
 ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept_truncate;
 
-GRANT EXECUTE ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text) TO samegoal_app;
+GRANT EXECUTE ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) TO samegoal_app;
