@@ -14,6 +14,9 @@ DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+# The test databases are UTF-8 whatever the server's default encoding.
+REGRESS_OPTS = --encoding=UTF8
+ISOLATION_OPTS = --encoding=UTF8
 
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 EXTRA_CLEAN = $(DATA_built)

@@ -5,10 +5,13 @@
 -- Before the module is loaded, anyone may create a placeholder setting under the
 -- samegoal prefix. It must not become an identity once the module loads.
 CREATE ROLE regress_sg_early LOGIN;
-\c - regress_sg_early
+-- (a new session that becomes the role: it needs no password of its own,
+-- whatever the server's authentication)
+\c
+SET SESSION AUTHORIZATION regress_sg_early;
 SET samegoal.acting_identity = '1,1';
 SET samegoal.user_id = '1';
-\c - postgres
+\c
 
 SET client_min_messages = warning;
 CREATE EXTENSION samegoal_transfer CASCADE;
@@ -20,14 +23,15 @@ RESET client_min_messages;
 GRANT samegoal_app TO regress_sg_early;
 
 -- a placeholder set before loading is dropped with a warning when the module loads
-\c - regress_sg_early
+\c
+SET SESSION AUTHORIZATION regress_sg_early;
 SET samegoal.acting_identity = '4,2';
 SELECT samegoal.sg_current_user_id(), samegoal.sg_current_district_id();
 SELECT count(*) FROM samegoal.documents;
 SHOW samegoal.acting_identity;
 SET samegoal.acting_identity = '4,2';
 SET samegoal.user_id = '1';
-\c - postgres
+\c
 DROP ROLE regress_sg_early;
 
 SET ROLE regress_sg_app;

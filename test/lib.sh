@@ -1,5 +1,7 @@
-# Shared by test/run-tests and test/demo: install what is missing, build and install
-# the extension, and run a throwaway PostgreSQL cluster. Sourced, not run.
+# Shared by test/bench (make bench) and test/demo: install what is missing, build
+# and install the extension, and run a throwaway PostgreSQL cluster that can be
+# left up afterwards (bench --keep, the demo). Sourced, not run. The tests do
+# not use it: test/run-tests runs them with pg_virtualenv (test/with-cluster).
 
 PG_MAJOR=15
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,18 +36,17 @@ ensure_packages() {
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
 PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null || echo "/usr/lib/postgresql/$PG_MAJOR/bin")
 
-# SG_COPT: extra compiler flags; SG_SHLIB_LINK: extra inputs for linking the module.
 build_and_install() {
     say "building and installing samegoal_transfer"
     make -C "$REPO_ROOT" -s clean >/dev/null
-    make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="-Werror ${SG_COPT:-}" \
-        ${SG_SHLIB_LINK:+"SHLIB_LINK=$SG_SHLIB_LINK"}
+    make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="-Werror"
     as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
-# initdb and postgres refuse to run as root: run them as the postgres OS user then.
+# initdb and postgres refuse to run as root: run them as the postgres OS user
+# then, from a directory it can read (the callers give absolute paths).
 as_pg_owner() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # start_cluster DIR [PORT]: a new cluster in DIR, listening on DIR's Unix socket
@@ -61,8 +62,7 @@ start_cluster() {
     local listen="''"
     [ -n "$port" ] && listen=127.0.0.1
     export PGHOST=$dir PGPORT=${port:-5432} PGUSER=postgres
-    # SG_SERVER_ENV: extra environment for the server, such as an LD_PRELOAD.
-    as_pg_owner env ${SG_SERVER_ENV:-} "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=$listen -p $PGPORT -k $dir -c fsync=off" start >/dev/null \
         || { cat "$dir/server.log"; return 1; }
     # Let the OS user running the scripts reach the socket.

@@ -4,37 +4,44 @@
 # wholly there or wholly absent, and every transfer record matches the
 # documents and files it names.
 #
-# The crashes are server crashes: `pg_ctl stop -m immediate` (every process
-# quits at once, no shutdown checkpoint) and SIGKILL of the backend doing the
-# work (the postmaster then resets every process and recovers). The cluster
-# runs with fsync=off, as every test cluster here does: that loses nothing
-# when only the server dies, since what it wrote stays in the operating
-# system's cache; only an operating-system crash or power loss would need
-# fsync, and that is not what is tested. Uses a cluster of its own.
+# The crashes are server crashes: `pg_ctlcluster stop -m immediate` (pg_ctl's
+# immediate mode: every process quits at once, no shutdown checkpoint) and
+# SIGKILL of the backend doing the work (the postmaster then resets every
+# process and recovers). The cluster runs with fsync=off, as every
+# pg_virtualenv cluster does: that loses nothing when only the server dies,
+# since what it wrote stays in the operating system's cache; only an
+# operating-system crash or power loss would need fsync, and that is not what
+# is tested. Uses a throwaway cluster of its own (test/with-cluster, nested in
+# the one the suites run on), so it needs root to SIGKILL the backend as the
+# postgres OS user.
 set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-cd "$REPO_ROOT"
+self=$(realpath "$0")
+cd "$(dirname "$self")/../.."
+if [ -z "${SG_CRASH_CLUSTER:-}" ]; then
+    SG_CRASH_CLUSTER=yes exec test/with-cluster bash "$self" "$@"
+fi
 
+say() { printf '\n==> %s\n' "$*"; }
 WORK=${WORK:-$(mktemp -d)}
-DIR=$WORK/crash
+# the server log of this cluster
+LOG=$(pg_lsclusters -h | awk -v v="$PGVERSION" '$1 == v && $2 == "regress" { print $7 }')
 DOCS=${SG_CRASH_DOCS:-10000}
 DB=sg_crash
 
 fail() { echo "crash: FAILED: $*" >&2; exit 1; }
-q() { "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -At -d $DB "$@"; }
+q() { psql -X -q -v ON_ERROR_STOP=1 -At -d $DB "$@"; }
 pids=()
 cleanup() {
     local pid
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    stop_cluster "$DIR"
 }
 trap cleanup EXIT
 
-# Start again after a crash, with the options start_cluster gave it.
+crash_stop() { pg_ctlcluster "$PGVERSION" regress stop -m immediate; }
+# Start again after a crash (recovery), with the cluster's own configuration.
 restart() {
-    as_pg_owner "$PG_BINDIR/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 300 \
-        -o "-c listen_addresses='' -p $PGPORT -k $DIR -c fsync=off" start >/dev/null \
-        || { tail -20 "$DIR/server.log"; fail "the server did not restart"; }
+    pg_ctlcluster "$PGVERSION" regress start -- -t 300 \
+        || { tail -20 "$LOG"; fail "the server did not restart"; }
 }
 
 # Wait until the backend running a statement that matches $1 waits for a
@@ -53,7 +60,7 @@ wait_for_lock_wait() {
 wait_until_up() {
     local i
     for i in $(seq 1 600); do
-        "$PG_BINDIR/pg_isready" -q -h "$PGHOST" -p "$PGPORT" && q -c 'SELECT 1' >/dev/null 2>&1 && return 0
+        pg_isready -q -h "$PGHOST" -p "$PGPORT" && q -c 'SELECT 1' >/dev/null 2>&1 && return 0
         sleep 0.1
     done
     fail "the server did not come back"
@@ -117,10 +124,8 @@ SQL
     [ -z "$bad" ] || fail "inconsistent after $1: $bad"
 }
 
-say "crash: a cluster of its own in $DIR, $DOCS documents with a file each"
-rm -rf "$DIR"     # left by an earlier pass
-start_cluster "$DIR"
-"$PG_BINDIR/psql" -X -q -d postgres -c "CREATE DATABASE $DB"
+say "crash: a cluster of its own (port $PGPORT), $DOCS documents with a file each"
+psql -X -q -d postgres -c "CREATE DATABASE $DB"
 q >/dev/null <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION samegoal_transfer CASCADE;
@@ -138,20 +143,20 @@ TRANSFER="SELECT count(*) FROM samegoal.sg_transfer_documents($IDS, 'cedar.k12.e
 before=$(state)
 echo "before: $before"
 
-say "crash: pg_ctl stop -m immediate while a transfer of $DOCS documents is half written"
+say "crash: an immediate stop while a transfer of $DOCS documents is half written"
 # Holding transfer_documents stops the transfer after it has written the
 # transfers row, every copy and every file, before the record rows; a
 # checkpoint then puts those uncommitted rows in the data files.
-"$PG_BINDIR/psql" -X -q -d $DB -c 'BEGIN' -c 'LOCK samegoal.transfer_documents IN SHARE MODE' \
+psql -X -q -d $DB -c 'BEGIN' -c 'LOCK samegoal.transfer_documents IN SHARE MODE' \
     -c 'SELECT pg_sleep(600)' >/dev/null 2>&1 &
 pids+=($!)
-"$PG_BINDIR/psql" -X -q -d $DB -c 'BEGIN' -c "SELECT samegoal.sg_act_as('maple.k12.example', 'madmin')" \
+psql -X -q -d $DB -c 'BEGIN' -c "SELECT samegoal.sg_act_as('maple.k12.example', 'madmin')" \
     -c "$TRANSFER" -c 'COMMIT' >"$WORK/crash.transfer.log" 2>&1 &
 pids+=($!)
 wait_for_lock_wait sg_transfer_documents $! "$WORK/crash.transfer.log"
 echo "the transfer (backend $pid) waits with its copies written"
 q -c 'CHECKPOINT'
-as_pg_owner "$PG_BINDIR/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null
+crash_stop
 wait "${pids[@]}" 2>/dev/null || true
 pids=()
 restart
@@ -161,10 +166,10 @@ echo "after recovery: $after"
 consistent "the interrupted transfer"
 echo "the transfer is wholly absent"
 
-say "crash: pg_ctl stop -m immediate just after a transfer of $DOCS documents commits"
+say "crash: an immediate stop just after a transfer of $DOCS documents commits"
 q -c 'BEGIN' -c "SELECT samegoal.sg_act_as('maple.k12.example', 'madmin')" -c "$TRANSFER" -c 'COMMIT' \
     | tail -1 | grep -qx "$DOCS" || fail "the transfer did not copy $DOCS documents"
-as_pg_owner "$PG_BINDIR/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null
+crash_stop
 restart
 after=$(state)
 echo "after recovery: $after"
@@ -184,11 +189,11 @@ echo "before: $before"
 # A row lock on the copies' last file stops the purge in its delete of the
 # files: the tombstones are written, the record unlinked, files deleted up to
 # that one.
-"$PG_BINDIR/psql" -X -q -d $DB -c 'BEGIN' \
+psql -X -q -d $DB -c 'BEGIN' \
     -c "SELECT 1 FROM samegoal.document_files WHERE district_id = 2 ORDER BY id DESC LIMIT 1 FOR UPDATE" \
     -c 'SELECT pg_sleep(600)' >/dev/null 2>&1 &
 pids+=($!)
-"$PG_BINDIR/psql" -X -q -d $DB -c 'BEGIN' -c "SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin')" \
+psql -X -q -d $DB -c 'BEGIN' -c "SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin')" \
     -c "SELECT samegoal.sg_purge_documents($COPIES)" -c 'COMMIT' >"$WORK/crash.purge.log" 2>&1 &
 pids+=($!)
 wait_for_lock_wait sg_purge_documents $! "$WORK/crash.purge.log"
@@ -197,7 +202,7 @@ kill -KILL "$pid"
 wait "${pids[@]}" 2>/dev/null || true
 pids=()
 wait_until_up
-grep -q "terminated by signal 9: Killed" "$DIR/server.log" || fail "the server log does not show the killed backend"
+grep -q "terminated by signal 9: Killed" "$LOG" || fail "the server log does not show the killed backend"
 after=$(state)
 echo "after recovery: $after"
 [ "$after" = "$before" ] || fail "the interrupted purge left something behind"
@@ -209,7 +214,7 @@ say "crash: SIGKILL of a backend just after a purge of $DOCS copies commits"
       -c "SELECT samegoal.sg_purge_documents($COPIES)" -c 'COMMIT' | tail -1)" = "$DOCS" ] \
     || fail "the purge did not purge $DOCS documents"
 # any backend will do: the postmaster then stops every process and recovers
-"$PG_BINDIR/psql" -X -q -d $DB -c 'SELECT pg_sleep(600)' >/dev/null 2>&1 &
+psql -X -q -d $DB -c 'SELECT pg_sleep(600)' >/dev/null 2>&1 &
 pids+=($!)
 for i in $(seq 1 100); do
     pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(600)%' AND pid <> pg_backend_pid()")
@@ -231,6 +236,6 @@ consistent "the committed purge"
 echo "the purge is wholly there; the originals and the transfer record stay"
 
 say "crash: tables and indexes check out (pg_amcheck)"
-"$PG_BINDIR/pg_amcheck" -h "$PGHOST" -p "$PGPORT" -d $DB --install-missing --heapallindexed --schema=samegoal \
+pg_amcheck -h "$PGHOST" -p "$PGPORT" -d $DB --install-missing --heapallindexed --schema=samegoal \
     || fail "pg_amcheck found corruption"
-echo "crash: OK ($(grep -c 'redo done at' "$DIR/server.log") recoveries)"
+echo "crash: OK ($(grep -c 'redo done at' "$LOG") recoveries)"

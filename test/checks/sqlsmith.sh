@@ -5,29 +5,36 @@
 # the extension and example data (transfers, deletions, a purge). Passes when
 # no backend crashed (the server log has no "terminated by signal" nor any
 # other abnormal exit) and no error raised in the module's C files was an
-# internal error (XX000). Uses a cluster of its own.
+# internal error (XX000). Uses a throwaway cluster of its own
+# (test/with-cluster, nested in the one the suites run on). Needs the Debian
+# package sqlsmith (test/run-tests --extended installs it).
 set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-cd "$REPO_ROOT"
+self=$(realpath "$0")
+cd "$(dirname "$self")/../.."
+if [ -z "${SG_SQLSMITH_CLUSTER:-}" ]; then
+    SG_SQLSMITH_CLUSTER=yes exec test/with-cluster bash "$self" "$@"
+fi
 
-ensure_packages sqlsmith
-
+say() { printf '\n==> %s\n' "$*"; }
 WORK=${WORK:-$(mktemp -d)}
-DIR=$WORK/sqlsmith
 DB=sg_sqlsmith
+# the server log of this cluster
+LOG=$(pg_lsclusters -h | awk -v v="$PGVERSION" '$1 == v && $2 == "regress" { print $7 }')
 SECONDS_TOTAL=${SG_SQLSMITH_SECONDS:-180}
 
 fail() { echo "sqlsmith: FAILED: $*" >&2; exit 1; }
-q() { "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-trap 'stop_cluster "$DIR"' EXIT
+q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+command -v sqlsmith >/dev/null || fail "sqlsmith is not installed (apt-get install sqlsmith)"
 
-say "sqlsmith: a cluster of its own in $DIR"
-rm -rf "$DIR"     # left by an earlier pass
-start_cluster "$DIR"
+say "sqlsmith: a cluster of its own (port $PGPORT)"
 # Every error with its SQLSTATE and the source file and line that raised it.
 q -d postgres -c "ALTER SYSTEM SET log_line_prefix = '%m [%p] %e '" \
     -c "ALTER SYSTEM SET log_error_verbosity = verbose" -c 'SELECT pg_reload_conf()' >/dev/null
-q -d postgres -c "CREATE DATABASE $DB" -c 'CREATE ROLE regress_sg_smith LOGIN' >/dev/null
+# The member logs in with the password pg_virtualenv gave the superuser.
+q -d postgres -v pw="$PGPASSWORD" >/dev/null <<SQL
+CREATE DATABASE $DB;
+CREATE ROLE regress_sg_smith LOGIN PASSWORD :'pw';
+SQL
 q -d $DB >/dev/null <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION samegoal_transfer CASCADE;
@@ -87,13 +94,13 @@ queries=$((queries + CALLS))
 say "sqlsmith: the server log"
 q -d postgres -c 'SELECT 1' >/dev/null || fail "the server is not answering"
 crashes=$(grep -cE 'terminated by signal|exited with exit code|terminating any other active server processes|all server processes terminated' \
-    "$DIR/server.log" || true)
-internal=$(grep -E ' XX000 LOCATION: .*, (directory|identity|purge|samegoal|transfer)\.c:[0-9]+' "$DIR/server.log" || true)
-module_errors=$(grep -cE ' LOCATION: .*, (directory|identity|purge|samegoal|transfer)\.c:[0-9]+' "$DIR/server.log" || true)
-plpgsql_errors=$(grep -cE ' CONTEXT: +PL/pgSQL function samegoal\.' "$DIR/server.log" || true)
+    "$LOG" || true)
+internal=$(grep -E ' XX000 LOCATION: .*, (directory|identity|purge|samegoal|transfer)\.c:[0-9]+' "$LOG" || true)
+module_errors=$(grep -cE ' LOCATION: .*, (directory|identity|purge|samegoal|transfer)\.c:[0-9]+' "$LOG" || true)
+plpgsql_errors=$(grep -cE ' CONTEXT: +PL/pgSQL function samegoal\.' "$LOG" || true)
 echo "queries and calls: $queries; errors raised in the module's C code: $module_errors; in its PL/pgSQL functions: $plpgsql_errors"
 echo "backend crashes: $crashes"
 [ "$queries" -gt 0 ] || fail "sqlsmith ran no query"
-[ "$crashes" -eq 0 ] || { grep -E -B2 -A5 'terminated by signal|exited with exit code' "$DIR/server.log" | head -60; fail "a backend crashed"; }
+[ "$crashes" -eq 0 ] || { grep -E -B2 -A5 'terminated by signal|exited with exit code' "$LOG" | head -60; fail "a backend crashed"; }
 [ -z "$internal" ] || { echo "$internal" | head -20; fail "internal errors (XX000) raised in the module"; }
 echo "sqlsmith: OK"

@@ -2,10 +2,10 @@
 \set ON_ERROR_STOP true
 \set QUIET true
 BEGIN;
-\i test/fixtures/tap_setup.sql
-\i test/fixtures/purge_walk.sql
+\ir ../fixtures/tap_setup.sql
+\ir ../fixtures/purge_walk.sql
 SELECT plan(55);
-\i test/fixtures/tap_share.sql
+\ir ../fixtures/tap_share.sql
 SET ROLE regress_sg_app;
 
 -- not acting

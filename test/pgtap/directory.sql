@@ -1,13 +1,9 @@
 -- sg_find_district: the district directory, as the contract describes it.
 \set ON_ERROR_STOP true
 BEGIN;
-SET LOCAL client_min_messages = warning;
-CREATE EXTENSION samegoal_transfer CASCADE;
-SET LOCAL client_min_messages = notice;
+\ir ../fixtures/tap_setup.sql
 SET LOCAL search_path = public, pg_catalog;
-\i test/fixtures/roles.sql
-\i test/fixtures/districts.sql
-\i test/fixtures/directory.sql
+\ir ../fixtures/directory.sql
 
 -- Every Oregon district but Maple, by name, read before row-level security applies.
 SELECT array_agg(domain ORDER BY name, domain) AS oregon_but_maple

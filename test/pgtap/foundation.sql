@@ -3,9 +3,9 @@
 \set ON_ERROR_STOP true
 \set QUIET true
 BEGIN;
-\i test/fixtures/tap_setup.sql
+\ir ../fixtures/tap_setup.sql
 SELECT plan(137);
-\i test/fixtures/tap_share.sql
+\ir ../fixtures/tap_share.sql
 
 -- objects
 SELECT has_schema('samegoal');

@@ -9,7 +9,7 @@
 \set ON_ERROR_STOP true
 \set QUIET true
 BEGIN;
-\i test/fixtures/tap_setup.sql
+\ir ../fixtures/tap_setup.sql
 RESET search_path;
 SET search_path = public, pg_catalog;
 
@@ -285,7 +285,7 @@ $$;
 GRANT SELECT ON hostile_text, hostile_ids, cases TO PUBLIC;
 
 SELECT plan((SELECT count(*)::int FROM cases) + 35);
-\i test/fixtures/tap_share.sql
+\ir ../fixtures/tap_share.sql
 
 SELECT * FROM pg_temp.run_section('superuser');
 

@@ -4,9 +4,9 @@
 \set ON_ERROR_STOP true
 \set QUIET true
 BEGIN;
-\i test/fixtures/tap_setup.sql
+\ir ../fixtures/tap_setup.sql
 SELECT plan(17);
-\i test/fixtures/tap_share.sql
+\ir ../fixtures/tap_share.sql
 
 -- Maple sends documents 1 and 2 to Cedar's student C-2001: copies 7 and 8.
 SET ROLE regress_sg_app;

@@ -7,10 +7,8 @@
 \pset tuples_only true
 
 BEGIN;
+\ir ../fixtures/tap_setup.sql
 SET LOCAL client_min_messages = warning;
-CREATE EXTENSION samegoal_transfer CASCADE;
-\i test/fixtures/districts.sql
-\i test/fixtures/roles.sql
 SET search_path = public, pg_catalog;
 
 -- document 7: a deleted document of Maple's student 1

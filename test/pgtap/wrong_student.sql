@@ -4,8 +4,8 @@
 \set ON_ERROR_STOP true
 \set QUIET true
 BEGIN;
-\i test/fixtures/tap_setup.sql
-\i test/fixtures/purge_walk.sql
+\ir ../fixtures/tap_setup.sql
+\ir ../fixtures/purge_walk.sql
 
 CREATE TEMP TABLE maple_before AS
 SELECT d.id, d.doc_type, d.title, d.content, d.deleted_at,
@@ -14,7 +14,7 @@ SELECT d.id, d.doc_type, d.title, d.content, d.deleted_at,
 CREATE TEMP TABLE ids (name text PRIMARY KEY, value bigint[]);
 
 SELECT plan(33);
-\i test/fixtures/tap_share.sql
+\ir ../fixtures/tap_share.sql
 GRANT SELECT ON maple_before TO PUBLIC;
 SET ROLE regress_sg_app;
 
