@@ -493,10 +493,6 @@ COMMENT ON COLUMN samegoal.transfer_requests.status IS 'pending, fulfilled, decl
 COMMENT ON COLUMN samegoal.transfer_requests.transfer_id IS 'The transfer that fulfilled the request; NULL when every document was already there';
 COMMENT ON COLUMN samegoal.transfer_requests.expires_at IS 'requested_at plus 30 days: after it the request can no longer be answered or cancelled';
 
--- A transfer names the request it fulfilled. Only the request points back with a
--- foreign key: a cycle of keys would leave pg_dump no order to restore them in.
-CREATE INDEX transfers_request_idx ON samegoal.transfers (request_id) WHERE request_id IS NOT NULL;
-
 ALTER TABLE samegoal.transfer_requests ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.transfer_requests FORCE ROW LEVEL SECURITY;
 CREATE POLICY transfer_requests_either_side ON samegoal.transfer_requests FOR SELECT

@@ -40,6 +40,8 @@ CREATE TABLE samegoal.transfer_requests (
     FOREIGN KEY (requesting_district_id, receiving_student_id) REFERENCES samegoal.students (district_id, id),
     FOREIGN KEY (requesting_district_id, receiving_owner_id) REFERENCES samegoal.users (district_id, id),
     FOREIGN KEY (requesting_district_id, requested_by) REFERENCES samegoal.users (district_id, id),
+    -- transfers.request_id points back without a foreign key: a cycle of keys
+    -- would leave pg_dump no order to restore the two tables in.
     FOREIGN KEY (transfer_id, sending_district_id, requesting_district_id)
         REFERENCES samegoal.transfers (id, sending_district_id, receiving_district_id),
     CONSTRAINT transfer_requests_answer_recorded
@@ -63,10 +65,6 @@ COMMENT ON COLUMN samegoal.transfer_requests.note IS 'The requester''s note to t
 COMMENT ON COLUMN samegoal.transfer_requests.status IS 'pending, fulfilled, declined or cancelled; a pending request past expires_at is expired';
 COMMENT ON COLUMN samegoal.transfer_requests.transfer_id IS 'The transfer that fulfilled the request; NULL when every document was already there';
 COMMENT ON COLUMN samegoal.transfer_requests.expires_at IS 'requested_at plus 30 days: after it the request can no longer be answered or cancelled';
-
--- A transfer names the request it fulfilled. Only the request points back with a
--- foreign key: a cycle of keys would leave pg_dump no order to restore them in.
-CREATE INDEX transfers_request_idx ON samegoal.transfers (request_id) WHERE request_id IS NOT NULL;
 
 ALTER TABLE samegoal.transfer_requests ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.transfer_requests FORCE ROW LEVEL SECURITY;

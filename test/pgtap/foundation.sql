@@ -4,14 +4,14 @@
 \set QUIET true
 BEGIN;
 \ir ../fixtures/tap_setup.sql
-SELECT plan(137);
+SELECT plan(138);
 \ir ../fixtures/tap_share.sql
 
 -- objects
 SELECT has_schema('samegoal');
 -- the contract's tables, and the directory's internal tables of words and trigrams
 SELECT tables_are('samegoal', ARRAY['districts', 'users', 'students', 'documents', 'document_files',
-                                    'transfers', 'transfer_documents', 'purged_documents',
+                                    'transfers', 'transfer_documents', 'purged_documents', 'transfer_requests',
                                     'district_words', 'directory_words', 'district_label_trigrams']);
 SELECT columns_are('samegoal', 'districts', ARRAY['id', 'domain', 'name', 'city', 'state', 'transfers_enabled',
     'coordinator_name', 'coordinator_email', 'coordinator_phone']);
@@ -24,10 +24,10 @@ SELECT col_default_is('samegoal', 'documents', 'content', '{}'::jsonb, 'content 
 SELECT col_type_is('samegoal', 'document_files', 'data', 'bytea', 'file data is bytea');
 SELECT col_default_is('samegoal', 'document_files', 'content_type', 'application/octet-stream'::text, 'content_type default');
 SELECT col_default_is('samegoal', 'districts', 'transfers_enabled', 'true', 'transfers enabled by default');
-SELECT col_type_is('samegoal', t, 'id', 'bigint', t || '.id is bigint') FROM unnest(ARRAY['districts', 'users', 'students', 'documents', 'document_files', 'transfers']) t;
+SELECT col_type_is('samegoal', t, 'id', 'bigint', t || '.id is bigint') FROM unnest(ARRAY['districts', 'users', 'students', 'documents', 'document_files', 'transfers', 'transfer_requests']) t;
 SELECT is((SELECT count(*)::int FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
             WHERE c.relnamespace = 'samegoal'::regnamespace AND c.relkind = 'r' AND a.attname = 'id'
-              AND a.attidentity <> ''), 6, 'ids are identity columns');
+              AND a.attidentity <> ''), 7, 'ids are identity columns');
 SELECT has_function('samegoal', f, a) FROM (VALUES
     ('sg_act_as', ARRAY['text', 'text']), ('sg_current_user_id', ARRAY[]::text[]),
     ('sg_current_district_id', ARRAY[]::text[]), ('sg_set_transfers_enabled', ARRAY['boolean']),
@@ -173,7 +173,7 @@ SELECT is((SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attr
             WHERE d.adrelid = 'samegoal.transfers'::regclass AND a.attname = 'initiated_at'),
           'clock_timestamp()', 'initiated_at defaults to the moment of the write');
 SELECT is(array_agg(tgname::text ORDER BY tgname), ARRAY['transfer_documents_kept', 'transfer_documents_kept_truncate',
-          'transfers_kept', 'transfers_kept_truncate', 'transfers_settings'], 'the rules and the record fire in replica mode too')
+          'transfers_kept', 'transfers_kept_truncate', 'transfers_parties', 'transfers_settings'], 'the rules and the record fire in replica mode too')
   FROM pg_trigger WHERE tgrelid IN ('samegoal.transfers'::regclass, 'samegoal.transfer_documents'::regclass)
    AND tgenabled = 'A' AND NOT tgisinternal;
 SELECT row_eq($$SELECT transfers_enabled, coordinator_name FROM samegoal.districts WHERE id = 1$$,
