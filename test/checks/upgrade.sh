@@ -3,7 +3,8 @@
 # current version with ALTER EXTENSION samegoal_transfer UPDATE, keeps every row,
 # and ends with exactly the catalog of a fresh install (test/checks/catalog.sql:
 # functions, tables, columns in order, defaults, constraints, indexes, policies,
-# triggers, grants, comments, pg_dump registrations).
+# triggers, grants, comments, pg_dump registrations). A pg_dump of the 1.0
+# database restored where the current version is installed keeps every row too.
 # Runs against the server in PGHOST/PGPORT/PGUSER (a superuser).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,12 +12,13 @@ cd "$(dirname "$0")/../.."
 WORK=${WORK:-$(mktemp -d)}
 FRESH=sg_upgrade_fresh
 UPDATED=sg_upgrade_updated
+RESTORED=sg_upgrade_restored
 CURRENT=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" samegoal_transfer.control)
 
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 fail() { echo "upgrade: FAILED: $*" >&2; exit 1; }
 cleanup() {
-    for db in $FRESH $UPDATED; do q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null || true; done
+    for db in $FRESH $UPDATED $RESTORED; do q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null || true; done
     q -d postgres -c 'DROP ROLE IF EXISTS regress_sg_upgrade' 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -72,6 +74,18 @@ SQL
     || fail "the database is not at version 1.0"
 fingerprints $UPDATED >"$WORK/rows-before.txt"
 [ "$(q -d $UPDATED -c 'SELECT count(*) FROM samegoal.transfers')" -eq 3 ] || fail "the 1.0 data did not load"
+
+echo "upgrade: pg_dump of the 1.0 database, pg_restore into a new one (it installs $CURRENT)"
+pg_dump -Fc -d $UPDATED -f "$WORK/upgrade-1.0.dump"
+q -d postgres -c "CREATE DATABASE $RESTORED"
+pg_restore --exit-on-error -d $RESTORED "$WORK/upgrade-1.0.dump"
+[ "$(q -d $RESTORED -c "SELECT extversion FROM pg_extension WHERE extname = 'samegoal_transfer'")" = "$CURRENT" ] \
+    || fail "the restore did not install $CURRENT"
+fingerprints $RESTORED >"$WORK/rows-restored.txt"
+diff -u "$WORK/rows-before.txt" "$WORK/rows-restored.txt" || fail "rows changed in the restore of the 1.0 dump"
+[ "$(q -d $RESTORED -c 'SELECT count(*) FROM samegoal.transfers WHERE sending_district_name IS NULL OR receiving_district_domain IS NULL')" -eq 0 ] \
+    || fail "restored transfers do not name their parties"
+echo "upgrade: every row of the 1.0 dump restored, the parties named"
 
 echo "upgrade: ALTER EXTENSION samegoal_transfer UPDATE"
 q -d $UPDATED -c 'ALTER EXTENSION samegoal_transfer UPDATE'
