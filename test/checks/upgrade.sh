@@ -109,4 +109,9 @@ SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example
 SELECT count(*) FROM samegoal.sg_find_district('cedar');
 ROLLBACK;
 SQL
+echo "upgrade: every pgTAP file, on an extension installed as 1.0 and updated"
+q -d $FRESH -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
+pg_prove -d $FRESH --set sg_update_from=1.0 test/pgtap/*.sql >"$WORK/upgrade-pgtap.log" 2>&1 \
+    || { cat "$WORK/upgrade-pgtap.log"; fail "pgTAP files failed after the update"; }
+tail -n 1 "$WORK/upgrade-pgtap.log"
 echo "upgrade: OK"
