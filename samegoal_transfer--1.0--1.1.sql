@@ -144,47 +144,6 @@ ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_kept_truncate;
 ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept;
 ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept_truncate;
 
--- No row of tenant data moves to another district.
-CREATE FUNCTION samegoal.sg_refuse_district_change()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RAISE EXCEPTION 'a row of % cannot move to another district', TG_TABLE_NAME
-        USING ERRCODE = '42501';
-END
-$$;
-
-COMMENT ON FUNCTION samegoal.sg_refuse_district_change() IS
-'Trigger: refuses an UPDATE that changes the district of a row';
-
-CREATE TRIGGER users_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.users
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.users ENABLE ALWAYS TRIGGER users_district_kept;
-CREATE TRIGGER students_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.students
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.students ENABLE ALWAYS TRIGGER students_district_kept;
-CREATE TRIGGER documents_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.documents
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.documents ENABLE ALWAYS TRIGGER documents_district_kept;
-CREATE TRIGGER document_files_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.document_files
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.document_files ENABLE ALWAYS TRIGGER document_files_district_kept;
-CREATE TRIGGER purged_documents_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.purged_documents
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.purged_documents ENABLE ALWAYS TRIGGER purged_documents_district_kept;
-
 -- Coordinator contact fields: 200 characters each.
 CREATE OR REPLACE FUNCTION samegoal.sg_set_transfer_coordinator(name text, email text, phone text)
 RETURNS void
@@ -427,6 +386,25 @@ COMMENT ON FUNCTION samegoal.sg_transfer_record_kept() IS
 
 -- Transfer requests and the inbox (as in the install script) -----------------
 
+-- The trigger behind every refusal that holds for superusers too (a record
+-- deleted, a row moved to another district): 42501 with the trigger's first
+-- argument as the message and its second, if any, as the detail.
+CREATE FUNCTION samegoal.sg_refuse_change()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_NARGS > 1 THEN
+        RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '42501', DETAIL = TG_ARGV[1];
+    END IF;
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '42501';
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_refuse_change() IS
+'Trigger: refuses the change with 42501, its message and detail given as the trigger''s arguments';
+
 -- Transfer requests: the receiving district asks another district of its state
 -- for a student's documents, naming its own student and the owner of the
 -- copies; the sending district fulfils the request with a transfer
@@ -469,6 +447,8 @@ CREATE TABLE samegoal.transfer_requests (
     FOREIGN KEY (requesting_district_id, receiving_student_id) REFERENCES samegoal.students (district_id, id),
     FOREIGN KEY (requesting_district_id, receiving_owner_id) REFERENCES samegoal.users (district_id, id),
     FOREIGN KEY (requesting_district_id, requested_by) REFERENCES samegoal.users (district_id, id),
+    -- transfers.request_id points back without a foreign key: a cycle of keys
+    -- would leave pg_dump no order to restore the two tables in.
     FOREIGN KEY (transfer_id, sending_district_id, requesting_district_id)
         REFERENCES samegoal.transfers (id, sending_district_id, receiving_district_id),
     CONSTRAINT transfer_requests_answer_recorded
@@ -505,27 +485,16 @@ SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_requests', '');
 SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_requests_id_seq', '');
 
 -- Like the disclosure record, a request is never deleted, by anyone.
-CREATE FUNCTION samegoal.sg_transfer_requests_kept()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RAISE EXCEPTION 'transfer requests cannot be deleted'
-        USING ERRCODE = '42501',
-              DETAIL = 'Both districts keep the record of what was asked and how it was answered.';
-END
-$$;
-
-COMMENT ON FUNCTION samegoal.sg_transfer_requests_kept() IS
-'Trigger: refuses DELETE and TRUNCATE of transfer_requests rows';
-
 CREATE TRIGGER transfer_requests_kept
     BEFORE DELETE ON samegoal.transfer_requests
-    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfer_requests_kept();
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_refuse_change(
+        'transfer requests cannot be deleted',
+        'Both districts keep the record of what was asked and how it was answered.');
 CREATE TRIGGER transfer_requests_kept_truncate
     BEFORE TRUNCATE ON samegoal.transfer_requests
-    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_transfer_requests_kept();
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_refuse_change(
+        'transfer requests cannot be deleted',
+        'Both districts keep the record of what was asked and how it was answered.');
 ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept;
 ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept_truncate;
 
@@ -584,6 +553,43 @@ $$;
 
 COMMENT ON FUNCTION samegoal.sg_lock_open_request(bigint, boolean) IS
 'Internal: lock the pending, unexpired request of the acting district (the district asked when answering, else the requester), or SG011';
+
+-- A notification on samegoal_transfer_request after commit, for a new request
+-- and for every answer: ids only, as any session may LISTEN on any channel.
+CREATE FUNCTION samegoal.sg_notify_request(request_id bigint)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT pg_notify('samegoal_transfer_request',
+                 json_build_object('request_id', r.id, 'requesting_district_id', r.requesting_district_id,
+                                   'sending_district_id', r.sending_district_id)::text)
+  FROM samegoal.transfer_requests r
+ WHERE r.id = sg_notify_request.request_id
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_notify_request(bigint) IS
+'Internal: notify samegoal_transfer_request of a new or answered request, with its ids';
+
+-- Every answer to a request goes through here: fulfilled (with the transfer
+-- that copied, if any), declined (with the reason) or cancelled.
+CREATE FUNCTION samegoal.sg_set_request_status(request_id bigint, new_status text, changed_by bigint,
+                                               reason text, transfer_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE samegoal.transfer_requests r
+       SET status = new_status, status_changed_at = clock_timestamp(), status_changed_by = changed_by,
+           decline_reason = reason, transfer_id = sg_set_request_status.transfer_id
+     WHERE r.id = sg_set_request_status.request_id;
+    PERFORM samegoal.sg_notify_request(request_id);
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_set_request_status(bigint, text, bigint, text, bigint) IS
+'Internal: record the answer to a request and notify both districts';
 
 CREATE FUNCTION samegoal.sg_request_transfer(
     sending_domain text,
@@ -690,9 +696,7 @@ BEGIN
             NULLIF(btrim(note, E' \t\r\n\x0B\f'), ''), made_at + interval '30 days')
     RETURNING id INTO new_id;
 
-    PERFORM pg_notify('samegoal_transfer_request',
-                      json_build_object('request_id', new_id, 'requesting_district_id', requester.id,
-                                        'sending_district_id', asked.id)::text);
+    PERFORM samegoal.sg_notify_request(new_id);
     RETURN new_id;
 END
 $$;
@@ -712,54 +716,46 @@ AS 'MODULE_PATHNAME', 'sg_fulfill_transfer_request';
 COMMENT ON FUNCTION samegoal.sg_fulfill_transfer_request(bigint, bigint[], boolean) IS
 'Admins of the district asked: answer a pending request with a transfer of documents of one student, exactly as sg_transfer_documents would send them to the requester''s student and owner; the request becomes fulfilled';
 
-CREATE FUNCTION samegoal.sg_decline_transfer_request(request_id bigint, reason text)
+-- Decline (the district asked) or cancel (the requester): lock the open request
+-- of the acting district (SG011 otherwise) and close it.
+CREATE FUNCTION samegoal.sg_close_request(request_id bigint, answering boolean, reason text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     admin_id bigint := samegoal.sg_require_admin();
     request samegoal.transfer_requests;
 BEGIN
-    PERFORM samegoal.sg_require_text(reason, 'reason', 1000);
+    IF answering THEN
+        PERFORM samegoal.sg_require_text(reason, 'reason', 1000);
+    END IF;
     IF request_id IS NULL THEN
         RAISE EXCEPTION 'request_id must not be NULL' USING ERRCODE = '22023';
     END IF;
-    request := samegoal.sg_lock_open_request(request_id, true);
-    UPDATE samegoal.transfer_requests r
-       SET status = 'declined', status_changed_at = clock_timestamp(), status_changed_by = admin_id,
-           decline_reason = btrim(reason, E' \t\r\n\x0B\f')
-     WHERE r.id = request.id;
-    PERFORM pg_notify('samegoal_transfer_request',
-                      json_build_object('request_id', request.id, 'requesting_district_id', request.requesting_district_id,
-                                        'sending_district_id', request.sending_district_id)::text);
+    request := samegoal.sg_lock_open_request(request_id, answering);
+    PERFORM samegoal.sg_set_request_status(request.id, CASE WHEN answering THEN 'declined' ELSE 'cancelled' END,
+                                           admin_id, btrim(reason, E' \t\r\n\x0B\f'), NULL);
 END
 $$;
+
+COMMENT ON FUNCTION samegoal.sg_close_request(bigint, boolean, text) IS
+'Internal: decline (answering) or cancel an open request of the acting district';
+
+CREATE FUNCTION samegoal.sg_decline_transfer_request(request_id bigint, reason text)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'SELECT samegoal.sg_close_request(request_id, true, reason)';
 
 COMMENT ON FUNCTION samegoal.sg_decline_transfer_request(bigint, text) IS
 'Admins of the district asked: decline a pending request, with a reason the requester sees';
 
 CREATE FUNCTION samegoal.sg_cancel_transfer_request(request_id bigint)
 RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    admin_id bigint := samegoal.sg_require_admin();
-    request samegoal.transfer_requests;
-BEGIN
-    IF request_id IS NULL THEN
-        RAISE EXCEPTION 'request_id must not be NULL' USING ERRCODE = '22023';
-    END IF;
-    request := samegoal.sg_lock_open_request(request_id, false);
-    UPDATE samegoal.transfer_requests r
-       SET status = 'cancelled', status_changed_at = clock_timestamp(), status_changed_by = admin_id
-     WHERE r.id = request.id;
-    PERFORM pg_notify('samegoal_transfer_request',
-                      json_build_object('request_id', request.id, 'requesting_district_id', request.requesting_district_id,
-                                        'sending_district_id', request.sending_district_id)::text);
-END
-$$;
+AS 'SELECT samegoal.sg_close_request(request_id, false, NULL)';
 
 COMMENT ON FUNCTION samegoal.sg_cancel_transfer_request(bigint) IS
 'Admins of the requesting district: withdraw a pending request';
@@ -854,6 +850,38 @@ GRANT EXECUTE ON FUNCTION
     samegoal.sg_cancel_transfer_request(bigint),
     samegoal.sg_acknowledge_transfer(bigint)
 TO samegoal_app;
+
+-- No row of tenant data moves to another district (as in the install script) --
+
+-- A row of tenant data never moves to another district, whoever writes it,
+-- superusers included and in every session_replication_role: the composite
+-- foreign keys keep a row consistent with what it references, not with the
+-- district that owned it. transfers and transfer_documents are never changed at
+-- all (src/sql/50_transfer.sql).
+DO $$
+DECLARE
+    bound record;
+BEGIN
+    FOR bound IN
+        SELECT *
+          FROM (VALUES ('users', 'district_id'), ('students', 'district_id'), ('documents', 'district_id'),
+                       ('document_files', 'district_id'), ('purged_documents', 'district_id'),
+                       ('transfer_requests', 'requesting_district_id, sending_district_id'))
+               AS t(table_name, columns)
+    LOOP
+        EXECUTE format(
+            'CREATE TRIGGER %I BEFORE UPDATE OF %s ON samegoal.%I FOR EACH ROW'
+            ' WHEN ((%s) IS DISTINCT FROM (%s))'
+            ' EXECUTE FUNCTION samegoal.sg_refuse_change(%L)',
+            bound.table_name || '_district_kept', bound.columns, bound.table_name,
+            regexp_replace(bound.columns, '(\w+)', 'NEW.\1', 'g'),
+            regexp_replace(bound.columns, '(\w+)', 'OLD.\1', 'g'),
+            format('a row of %s cannot move to another district', bound.table_name));
+        EXECUTE format('ALTER TABLE samegoal.%I ENABLE ALWAYS TRIGGER %I',
+                       bound.table_name, bound.table_name || '_district_kept');
+    END LOOP;
+END
+$$;
 
 -- As at the end of the install script: no function is PUBLIC's.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA samegoal FROM PUBLIC;

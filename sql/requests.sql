@@ -16,6 +16,8 @@ VALUES ('birch.k12.example', 'Birch Creek School District', 'OR', false);
 INSERT INTO samegoal.users (district_id, username, email, full_name, is_admin)
 VALUES (4, 'badmin', 'admin@birch.k12.example', 'Bailey Admin', true);
 
+-- Only the commits whose notifications are shown go to the file; the others'
+-- are dropped.
 \set notify_file `mktemp`
 \setenv NOTIFY_FILE :notify_file
 LISTEN samegoal_transfer_request;
@@ -61,7 +63,9 @@ SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2001', 'cformer');
 ROLLBACK TO s;
 SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2001', 'madmin');
 ROLLBACK TO s;
+\o /dev/null
 COMMIT;
+\o
 
 -- Cedar's own setting off: SG002, after SG010 and before SG001.
 RESET ROLE;
@@ -74,7 +78,9 @@ SELECT samegoal.sg_request_transfer('pine.k12.example', 'C-2001', 'cteacher');
 ROLLBACK TO s;
 SELECT samegoal.sg_request_transfer('birch.k12.example', 'C-2001', 'cteacher');
 ROLLBACK TO s;
+\o /dev/null
 COMMIT;
+\o
 RESET ROLE;
 UPDATE samegoal.districts SET transfers_enabled = true WHERE id = 2;
 SET ROLE regress_sg_app;
@@ -130,7 +136,9 @@ SELECT * FROM samegoal.sg_fulfill_transfer_request(1, ARRAY[999]);
 ROLLBACK TO s;
 SELECT * FROM samegoal.sg_fulfill_transfer_request(1, ARRAY[1, 4]);
 ROLLBACK TO s;
+\o /dev/null
 COMMIT;
+\o
 -- Only the district asked may answer: not the requester, not a third district.
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
@@ -178,7 +186,9 @@ SELECT * FROM samegoal.sg_fulfill_transfer_request(1, ARRAY[3]);
 ROLLBACK TO s;
 SELECT samegoal.sg_decline_transfer_request(1, 'too late');
 ROLLBACK TO s;
+\o /dev/null
 COMMIT;
+\o
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
 SELECT samegoal.sg_cancel_transfer_request(1);
@@ -189,7 +199,9 @@ ROLLBACK;
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
 SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2001', 'cteacher');
+\o /dev/null
 COMMIT;
+\o
 BEGIN;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
 SELECT * FROM samegoal.sg_fulfill_transfer_request(2, ARRAY[1]);
@@ -208,7 +220,9 @@ SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2002', 'cadmin', NUL
 SAVEPOINT s;
 SELECT samegoal.sg_decline_transfer_request(3, 'no');
 ROLLBACK TO s;
+\o /dev/null
 COMMIT;
+\o
 SELECT samegoal.sg_decline_transfer_request(3, 'no');
 BEGIN;
 SELECT samegoal.sg_act_as('maple.k12.example', 'mteacher');
@@ -240,7 +254,9 @@ SET ROLE regress_sg_app;
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
 SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2002', 'cadmin');
+\o /dev/null
 COMMIT;
+\o
 BEGIN;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
 SELECT samegoal.sg_cancel_transfer_request(4);
@@ -268,7 +284,9 @@ SET ROLE regress_sg_app;
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
 SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2002', 'cadmin');
+\o /dev/null
 COMMIT;
+\o
 RESET ROLE;
 UPDATE samegoal.transfer_requests SET expires_at = now() - interval '1 second' WHERE id = 5;
 SET ROLE regress_sg_app;
@@ -279,14 +297,18 @@ SELECT * FROM samegoal.sg_fulfill_transfer_request(5, ARRAY[4], true);
 ROLLBACK TO s;
 SELECT samegoal.sg_decline_transfer_request(5, 'no');
 ROLLBACK TO s;
+\o /dev/null
 COMMIT;
+\o
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
 SAVEPOINT s;
 SELECT samegoal.sg_cancel_transfer_request(5);
 ROLLBACK TO s;
 SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2002', 'cadmin');
+\o /dev/null
 COMMIT;
+\o
 RESET ROLE;
 SELECT id, status, expires_at > now() AS open FROM samegoal.transfer_requests WHERE id >= 5 ORDER BY id;
 SET ROLE regress_sg_app;
@@ -313,12 +335,16 @@ SELECT samegoal.sg_acknowledge_transfer(NULL);
 ROLLBACK TO s;
 SELECT samegoal.sg_acknowledge_transfer(1);
 ROLLBACK TO s;
+\o /dev/null
 COMMIT;
+\o
 -- the owner of the copies (Chris Teacher) acknowledges; a second call changes nothing
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cteacher');
 SELECT samegoal.sg_acknowledge_transfer(1);
+\o /dev/null
 COMMIT;
+\o
 RESET ROLE;
 SELECT id, acknowledged_at IS NOT NULL AS acknowledged, acknowledged_by FROM samegoal.transfers;
 CREATE TEMP TABLE first_ack AS SELECT acknowledged_at FROM samegoal.transfers WHERE id = 1;
@@ -326,7 +352,9 @@ SET ROLE regress_sg_app;
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
 SELECT samegoal.sg_acknowledge_transfer(1);
+\o /dev/null
 COMMIT;
+\o
 RESET ROLE;
 SELECT t.acknowledged_by, t.acknowledged_at = f.acknowledged_at AS unchanged
   FROM samegoal.transfers t, first_ack f WHERE t.id = 1;

@@ -37,16 +37,10 @@ SG_STATEMENT("SELECT r.id, d.domain, s.sis_student_id, u.username"
 			 "                       AND u.id = r.receiving_owner_id",
 			 SPI_OK_SELECT, 1, INT8OID);
 
+/* As a decline or a cancellation is recorded, with the notification. */
 static SgStatement mark_fulfilled_statement =
-SG_STATEMENT("UPDATE samegoal.transfer_requests"
-			 "   SET status = 'fulfilled', status_changed_at = clock_timestamp(),"
-			 "       status_changed_by = $2, transfer_id = NULLIF($3, 0)"
-			 " WHERE id = $1"
-			 " RETURNING pg_notify('samegoal_transfer_request',"
-			 "   json_build_object('request_id', id,"
-			 "     'requesting_district_id', requesting_district_id,"
-			 "     'sending_district_id', sending_district_id)::text)",
-			 SPI_OK_UPDATE_RETURNING, 3, INT8OID, INT8OID, INT8OID);
+SG_STATEMENT("SELECT samegoal.sg_set_request_status($1, 'fulfilled', $2, NULL, NULLIF($3, 0))",
+			 SPI_OK_SELECT, 3, INT8OID, INT8OID, INT8OID);
 
 /*
  * Lock the request and fill the receiving side of the transfer from it. The
@@ -94,8 +88,7 @@ mark_fulfilled(int64 request_id, int64 admin_id, const TransferResult *results, 
 
 	sg_enter_owner_scope(&scope);
 	sg_spi_connect();
-	if (sg_execute(&mark_fulfilled_statement, args) != 1)
-		elog(ERROR, "transfer request " INT64_FORMAT " was not marked fulfilled", request_id);
+	(void) sg_execute(&mark_fulfilled_statement, args);
 	sg_spi_finish();
 	sg_leave_owner_scope(&scope);
 }

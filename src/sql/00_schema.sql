@@ -49,4 +49,23 @@ $$;
 
 GRANT USAGE ON SCHEMA samegoal TO samegoal_app;
 
+-- The trigger behind every refusal that holds for superusers too (a record
+-- deleted, a row moved to another district): 42501 with the trigger's first
+-- argument as the message and its second, if any, as the detail.
+CREATE FUNCTION samegoal.sg_refuse_change()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_NARGS > 1 THEN
+        RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '42501', DETAIL = TG_ARGV[1];
+    END IF;
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '42501';
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_refuse_change() IS
+'Trigger: refuses the change with 42501, its message and detail given as the trigger''s arguments';
+
 COMMENT ON SCHEMA samegoal IS 'SameGoal special-education documents and district-to-district transfer';

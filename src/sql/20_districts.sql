@@ -32,23 +32,6 @@ GRANT SELECT ON samegoal.districts TO samegoal_app;
 SELECT pg_catalog.pg_extension_config_dump('samegoal.districts', '');
 SELECT pg_catalog.pg_extension_config_dump('samegoal.districts_id_seq', '');
 
--- A row of tenant data never moves to another district, whoever writes it: the
--- composite foreign keys keep a row consistent with what it references, not with
--- the district that owned it. Each table of tenant data runs this trigger.
-CREATE FUNCTION samegoal.sg_refuse_district_change()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RAISE EXCEPTION 'a row of % cannot move to another district', TG_TABLE_NAME
-        USING ERRCODE = '42501';
-END
-$$;
-
-COMMENT ON FUNCTION samegoal.sg_refuse_district_change() IS
-'Trigger: refuses an UPDATE that changes the district of a row';
-
 CREATE FUNCTION samegoal.sg_set_transfers_enabled(enabled boolean)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER

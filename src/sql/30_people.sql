@@ -51,17 +51,6 @@ ALTER TABLE samegoal.students FORCE ROW LEVEL SECURITY;
 CREATE POLICY students_own ON samegoal.students
     USING (district_id = (SELECT samegoal.sg_current_district_id()));
 
-CREATE TRIGGER users_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.users
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.users ENABLE ALWAYS TRIGGER users_district_kept;
-CREATE TRIGGER students_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.students
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.students ENABLE ALWAYS TRIGGER students_district_kept;
-
 GRANT SELECT ON samegoal.users, samegoal.students TO samegoal_app;
 GRANT INSERT (district_id, username, email, full_name, is_admin, is_active),
       UPDATE (username, email, full_name, is_admin, is_active)

@@ -60,17 +60,6 @@ ALTER TABLE samegoal.document_files FORCE ROW LEVEL SECURITY;
 CREATE POLICY document_files_own ON samegoal.document_files
     USING (district_id = (SELECT samegoal.sg_current_district_id()));
 
-CREATE TRIGGER documents_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.documents
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.documents ENABLE ALWAYS TRIGGER documents_district_kept;
-CREATE TRIGGER document_files_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.document_files
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.document_files ENABLE ALWAYS TRIGGER document_files_district_kept;
-
 -- The application writes documents and files of its own district, but never the
 -- provenance and deletion columns: those go through the functions.
 GRANT SELECT ON samegoal.documents, samegoal.document_files TO samegoal_app;

@@ -19,12 +19,6 @@ ALTER TABLE samegoal.purged_documents FORCE ROW LEVEL SECURITY;
 CREATE POLICY purged_documents_own ON samegoal.purged_documents FOR SELECT
     USING (district_id = (SELECT samegoal.sg_current_district_id()));
 
-CREATE TRIGGER purged_documents_district_kept
-    BEFORE UPDATE OF district_id ON samegoal.purged_documents
-    FOR EACH ROW WHEN (NEW.district_id IS DISTINCT FROM OLD.district_id)
-    EXECUTE FUNCTION samegoal.sg_refuse_district_change();
-ALTER TABLE samegoal.purged_documents ENABLE ALWAYS TRIGGER purged_documents_district_kept;
-
 GRANT SELECT ON samegoal.purged_documents TO samegoal_app;
 SELECT pg_catalog.pg_extension_config_dump('samegoal.purged_documents', '');
 
