@@ -416,7 +416,7 @@ COMMENT ON FUNCTION samegoal.sg_refuse_change() IS
 CREATE TABLE samegoal.transfer_requests (
     id                          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     requesting_district_id      bigint NOT NULL REFERENCES samegoal.districts (id),
-    sending_district_id         bigint NOT NULL REFERENCES samegoal.districts (id),
+    sending_district_id         bigint NOT NULL,
     receiving_student_id        bigint NOT NULL,
     receiving_owner_id          bigint NOT NULL,
     requested_by                bigint NOT NULL,
@@ -444,6 +444,7 @@ CREATE TABLE samegoal.transfer_requests (
     transfer_id                 bigint,
     expires_at                  timestamptz NOT NULL,
     UNIQUE (id, sending_district_id, requesting_district_id),
+    FOREIGN KEY (sending_district_id) REFERENCES samegoal.districts (id),
     FOREIGN KEY (requesting_district_id, receiving_student_id) REFERENCES samegoal.students (district_id, id),
     FOREIGN KEY (requesting_district_id, receiving_owner_id) REFERENCES samegoal.users (district_id, id),
     FOREIGN KEY (requesting_district_id, requested_by) REFERENCES samegoal.users (district_id, id),

@@ -25,6 +25,11 @@ COMMENT ON TABLE samegoal.users IS 'SameGoal users of each district; username an
 COMMENT ON COLUMN samegoal.users.is_admin IS 'Administrators may transfer, purge, search the directory and change district settings';
 COMMENT ON COLUMN samegoal.users.is_active IS 'Inactive users cannot act nor receive transferred documents';
 
+ALTER TABLE samegoal.users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.users FORCE ROW LEVEL SECURITY;
+CREATE POLICY users_own ON samegoal.users
+    USING (district_id = (SELECT samegoal.sg_current_district_id()));
+
 CREATE TABLE samegoal.students (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     district_id     bigint NOT NULL DEFAULT samegoal.sg_current_district_id()
@@ -40,11 +45,6 @@ CREATE TABLE samegoal.students (
 
 COMMENT ON TABLE samegoal.students IS 'Students of each district, usually synced from the district''s SIS';
 COMMENT ON COLUMN samegoal.students.sis_student_id IS 'The student''s id in the district''s SIS: 1 to 20 characters, unique per district';
-
-ALTER TABLE samegoal.users ENABLE ROW LEVEL SECURITY;
-ALTER TABLE samegoal.users FORCE ROW LEVEL SECURITY;
-CREATE POLICY users_own ON samegoal.users
-    USING (district_id = (SELECT samegoal.sg_current_district_id()));
 
 ALTER TABLE samegoal.students ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.students FORCE ROW LEVEL SECURITY;

@@ -37,6 +37,11 @@ COMMENT ON COLUMN samegoal.documents.deleted_by IS 'The user who deleted the doc
 COMMENT ON COLUMN samegoal.documents.transfer_id IS 'On a received copy: the transfer that delivered it';
 COMMENT ON COLUMN samegoal.documents.source_document_id IS 'On a received copy: the id of the sending district''s original';
 
+ALTER TABLE samegoal.documents ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.documents FORCE ROW LEVEL SECURITY;
+CREATE POLICY documents_own ON samegoal.documents
+    USING (district_id = (SELECT samegoal.sg_current_district_id()));
+
 CREATE TABLE samegoal.document_files (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     district_id     bigint NOT NULL DEFAULT samegoal.sg_current_district_id(),
@@ -49,11 +54,6 @@ CREATE TABLE samegoal.document_files (
 CREATE INDEX document_files_document_idx ON samegoal.document_files (district_id, document_id);
 
 COMMENT ON TABLE samegoal.document_files IS 'Files attached to documents, stored byte for byte';
-
-ALTER TABLE samegoal.documents ENABLE ROW LEVEL SECURITY;
-ALTER TABLE samegoal.documents FORCE ROW LEVEL SECURITY;
-CREATE POLICY documents_own ON samegoal.documents
-    USING (district_id = (SELECT samegoal.sg_current_district_id()));
 
 ALTER TABLE samegoal.document_files ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.document_files FORCE ROW LEVEL SECURITY;
@@ -151,15 +151,14 @@ LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'SELECT samegoal.sg_change_deletion(document_ids, true)';
 
-COMMENT ON FUNCTION samegoal.sg_delete_documents(bigint[]) IS
-'Delete documents of the acting district (the owner or an admin may); returns how many were live';
-
 CREATE FUNCTION samegoal.sg_restore_documents(document_ids bigint[])
 RETURNS integer
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'SELECT samegoal.sg_change_deletion(document_ids, false)';
 
+COMMENT ON FUNCTION samegoal.sg_delete_documents(bigint[]) IS
+'Delete documents of the acting district (the owner or an admin may); returns how many were live';
 COMMENT ON FUNCTION samegoal.sg_restore_documents(bigint[]) IS
 'Restore deleted documents of the acting district (the owner or an admin may); returns how many were deleted';
 
