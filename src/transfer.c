@@ -272,7 +272,7 @@ find_receiving_owner(int64 district_id, const char *login)
 #endif
 #define SG_NORMALISED(column) \
 	"pg_catalog.regexp_replace(pg_catalog.lower((CASE WHEN pg_catalog.getdatabaseencoding() = 'UTF8'" \
-	" THEN pg_catalog.normalize(" column ", NFC) ELSE " column " END)" SG_NAME_COLLATION ")," \
+	" THEN pg_catalog.normalize(" column ", 'NFC') ELSE " column " END)" SG_NAME_COLLATION ")," \
 	" '[^[:alnum:]]', '', 'g')"
 
 static SgStatement students_match_statement =
