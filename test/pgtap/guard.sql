@@ -62,9 +62,9 @@ SELECT plan(12);
 \ir ../fixtures/tap_share.sql
 SET ROLE regress_sg_app;
 
-SELECT is(:'autocommit_subtransaction', '25P01',
+SELECT is(:'autocommit_subtransaction'::text, '25P01',
           'sg_act_as in an EXCEPTION block of a statement outside a transaction block: 25P01');
-SELECT is(:'autocommit_nested_blocks', '25P01', '...and two subtransactions deep: 25P01');
+SELECT is(:'autocommit_nested_blocks'::text, '25P01', '...and two subtransactions deep: 25P01');
 SELECT is(pg_temp.sqlstate_in_subtransaction($$SELECT samegoal.sg_act_as('maple.k12.example', 'madmin')$$), '00000',
           'the same inside a transaction block: accepted');
 SELECT is(samegoal.sg_current_user_id(), 1::bigint, 'acting as Maple''s admin');
