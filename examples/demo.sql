@@ -57,14 +57,25 @@ RESET ROLE;
 
 \echo
 \echo '== 6. Riverside''s admin sends Maya Thompson''s documents to Lakeview'
-\echo '      ...but types the SIS Student ID of another Lakeview student (LV-55109, Noah Baker)'
+\echo '      ...but types the SIS Student ID of another Lakeview student (LV-55109, Noah Baker).'
+\echo '      The wrong-student guard refuses (SG012): neither name nor birth date is the same.'
 SET ROLE demo_app;
 BEGIN;
 SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SAVEPOINT try;
+\set ON_ERROR_STOP 0
 SELECT * FROM samegoal.sg_transfer_documents(
     ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
            WHERE s.sis_student_id = '100234'),
     'lakeview.k12.example', 'LV-55109', 'jo.morales@lakeview.k12.example');
+ROLLBACK TO SAVEPOINT try;
+\set ON_ERROR_STOP 1
+\echo '      Sure of the ID, the admin overrides the guard with allow_mismatch => true:'
+SELECT * FROM samegoal.sg_transfer_documents(
+    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+           WHERE s.sis_student_id = '100234'),
+    'lakeview.k12.example', 'LV-55109', 'jo.morales@lakeview.k12.example',
+    allow_mismatch => true);
 COMMIT;
 
 \echo

@@ -220,16 +220,24 @@ sg_act_as(PG_FUNCTION_ARGS)
 {
 	ActingIdentity identity = {0, 0};
 	SgOwnerScope scope;
+	bool		unobserved;
 
 	if (!caller_may_act())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to act as a SameGoal user"),
 				 errhint("Grant the role %s to this role.", APP_ROLE)));
-	if (!IsTransactionBlock())
+	/*
+	 * Outside a transaction block whatever the nesting: a subtransaction (a
+	 * PL/pgSQL EXCEPTION block) of a statement run in autocommit is no block
+	 * (xact_block.c).
+	 */
+	if (!sg_in_transaction_block(&unobserved))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
 				 errmsg("samegoal.sg_act_as() can only be used in a transaction block"),
+				 unobserved ?
+				 errdetail("The module was loaded inside a subtransaction of this transaction, so whether the transaction is a transaction block is not known.") : 0,
 				 errhint("Call it after BEGIN; the identity lasts until the transaction ends.")));
 
 	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))

@@ -28,6 +28,7 @@
 #define ERRCODE_SG_DOCUMENT_LIVE		MAKE_SQLSTATE('S','G','0','0','8')
 #define ERRCODE_SG_SAME_DISTRICT		MAKE_SQLSTATE('S','G','0','0','9')
 #define ERRCODE_SG_OTHER_STATE			MAKE_SQLSTATE('S','G','0','1','0')
+#define ERRCODE_SG_STUDENT_MISMATCH		MAKE_SQLSTATE('S','G','0','1','2')
 
 /*
  * State saved while a function runs its SPI work as the owner of the
@@ -43,6 +44,10 @@ typedef struct SgOwnerScope
 /* owner.c */
 extern void sg_enter_owner_scope(SgOwnerScope *scope);
 extern void sg_leave_owner_scope(SgOwnerScope *scope);
+
+/* xact_block.c: whether the top-level transaction is a transaction block */
+extern void sg_track_transaction_blocks(void);
+extern bool sg_in_transaction_block(bool *unobserved);
 
 /* identity.c: the acting identity and the checks on it */
 extern void sg_define_identity_setting(void);

@@ -246,6 +246,75 @@ find_receiving_owner(int64 district_id, const char *login)
 }
 
 /*
+ * The wrong-student guard (SG012): whether the receiving student matches the
+ * student whose documents are sent. They match when their birth dates are
+ * equal or either is unknown, and their normalised last names or their
+ * normalised first names are equal; a name that normalises to '' matches
+ * nothing. Normalising composes the name (NFC, so that an "é" typed as "e"
+ * and a combining accent is the "é" of the other side), lower-cases it and
+ * drops every character that is neither a letter nor a digit.
+ *
+ * Letters and digits in the Unicode sense, whatever the database's locale:
+ * under the ctype C (or POSIX) lower() and [[:alnum:]] know ASCII only, so
+ * "José" would become "jos" and a Cyrillic or Chinese name ''. The ICU root
+ * collation (und-x-icu, which initdb creates in every cluster of a server
+ * built with ICU) classifies and lower-cases by Unicode instead; the
+ * database's default collation serves a server built without ICU. NFC needs
+ * a UTF-8 database; another encoding compares the names as stored.
+ *
+ * The comparison runs here, as the tables' owner, and only its result leaves
+ * the statement: the error never carries the receiving student's data.
+ */
+#ifdef USE_ICU
+#define SG_NAME_COLLATION " COLLATE pg_catalog.\"und-x-icu\""
+#else
+#define SG_NAME_COLLATION ""
+#endif
+#define SG_NORMALISED(column) \
+	"pg_catalog.regexp_replace(pg_catalog.lower((CASE WHEN pg_catalog.getdatabaseencoding() = 'UTF8'" \
+	" THEN pg_catalog.normalize(" column ", 'NFC') ELSE " column " END)" SG_NAME_COLLATION ")," \
+	" '[^[:alnum:]]', '', 'g')"
+
+static SgStatement students_match_statement =
+SG_STATEMENT("SELECT (s.birth_date IS NULL OR r.birth_date IS NULL"
+			 "        OR s.birth_date = r.birth_date)"
+			 "   AND ((n.s_last <> '' AND n.s_last = n.r_last)"
+			 "        OR (n.s_first <> '' AND n.s_first = n.r_first))"
+			 "  FROM samegoal.students s, samegoal.students r,"
+			 "       LATERAL (SELECT " SG_NORMALISED("s.last_name") " AS s_last,"
+			 "                       " SG_NORMALISED("r.last_name") " AS r_last,"
+			 "                       " SG_NORMALISED("s.first_name") " AS s_first,"
+			 "                       " SG_NORMALISED("r.first_name") " AS r_first) n"
+			 " WHERE s.id = $1 AND s.district_id = $2"
+			 "   AND r.id = $3 AND r.district_id = $4",
+			 SPI_OK_SELECT, 4, INT8OID, INT8OID, INT8OID, INT8OID);
+
+static void
+check_student_match(const TransferParties *parties)
+{
+	Datum		args[4];
+	bool		isnull;
+	bool		match;
+
+	args[0] = Int64GetDatum(parties->sending_student_id);
+	args[1] = Int64GetDatum(parties->sending_district_id);
+	args[2] = Int64GetDatum(parties->receiving_student_id);
+	args[3] = Int64GetDatum(parties->receiving_district_id);
+	if (sg_execute(&students_match_statement, args) != 1)
+		elog(ERROR, "student " INT64_FORMAT " or " INT64_FORMAT " was not found",
+			 parties->sending_student_id, parties->receiving_student_id);
+	match = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									   1, &isnull));
+	/* One error whatever differs: nothing of the receiving student in it. */
+	if (isnull || !match)
+		ereport(ERROR,
+				(errcode(ERRCODE_SG_STUDENT_MISMATCH),
+				 errmsg("the receiving student does not match the student whose documents are sent"),
+				 errdetail("The students must have the same birth date, or one of them none, and the same last name or the same first name."),
+				 errhint("Check the SIS Student ID with the receiving district, or pass allow_mismatch => true when the difference is known (a changed name, a corrected birth date).")));
+}
+
+/*
  * Fill results[] for the requested documents of which the receiving student
  * already holds a live copy (the latest one, when there are several), and
  * return how many there are.
@@ -547,7 +616,7 @@ transfer(const TransferRequest *request, int *result_count)
 	lock_districts(parties.sending_district_id, parties.receiving_district_id,
 				   &sending, &receiving);
 
-	/* SG006, SG007; then SG001, SG003, SG009, SG010, SG002; then SG004, SG005 */
+	/* SG006, SG007; then SG001, SG003, SG009, SG010, SG002; then SG004, SG005, SG012 */
 	parties.sending_student_id = lock_documents(request->document_ids, ids, count,
 												parties.sending_district_id);
 	check_districts(&sending, &receiving, request->receiving_domain);
@@ -556,6 +625,15 @@ transfer(const TransferRequest *request, int *result_count)
 							   request->receiving_sis_student_id);
 	parties.receiving_owner_id = find_receiving_owner(parties.receiving_district_id,
 													  request->receiving_owner);
+
+	/*
+	 * SG012, right after SG005. Only a call through a 1.1 declaration asks
+	 * for it: a 1.0 database served by this library (the four-argument
+	 * declaration of 1.0, before ALTER EXTENSION ... UPDATE) keeps the
+	 * behaviour of 1.0, without the guard.
+	 */
+	if (request->check_student_match && !request->allow_mismatch)
+		check_student_match(&parties);
 
 	results = SPI_palloc(sizeof(TransferResult) * count);
 	memset(results, 0, sizeof(TransferResult) * count);

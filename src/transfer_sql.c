@@ -7,7 +7,10 @@
  *
  * The same library serves the 1.0 declaration, with four arguments, and the
  * later one with a fifth, allow_mismatch boolean DEFAULT false: PG_NARGS()
- * tells which one called.
+ * tells which one called. Only a call through the later one asks for the
+ * wrong-student guard (SG012): a database still at 1.0 keeps 1.0's behaviour
+ * until ALTER EXTENSION ... UPDATE, after which four-argument calls reach the
+ * five-argument declaration through its default and are guarded.
  *
  *-------------------------------------------------------------------------
  */

@@ -43,7 +43,7 @@ GRANT samegoal_app TO regress_sg_smith;
 BEGIN;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
 SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2001', 'cteacher');
-SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2002', 'cadmin');
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2002', 'cadmin', allow_mismatch => true);
 SELECT samegoal.sg_set_transfer_coordinator('Dana Reyes', 'transfers@maple.k12.example', '503-555-0101');
 COMMIT;
 BEGIN;

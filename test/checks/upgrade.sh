@@ -105,7 +105,16 @@ SET ROLE regress_sg_upgrade;
 BEGIN;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
 SELECT samegoal.sg_set_transfers_enabled(true);
-SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2001', 'cteacher');
+-- four arguments now go through the 1.1 declaration: the wrong-student guard
+-- holds (Blake Nguyen is not Avery Lopez), allow_mismatch passes it
+DO $$
+BEGIN
+    PERFORM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2001', 'cteacher');
+    RAISE EXCEPTION 'a four-argument call to another student was not refused';
+EXCEPTION WHEN SQLSTATE 'SG012' THEN
+    NULL;
+END $$;
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2001', 'cteacher', allow_mismatch => true);
 SELECT count(*) FROM samegoal.sg_find_district('cedar');
 ROLLBACK;
 SQL

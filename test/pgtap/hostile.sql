@@ -108,7 +108,9 @@ SELECT 'not acting', format('SELECT samegoal.%s(%s)', f, args), '42501',
                ('sg_set_transfer_coordinator', 'NULL, NULL, NULL'),
                ('sg_delete_documents', 'NULL'), ('sg_restore_documents', 'NULL'),
                ('sg_purge_documents', 'NULL'), ('sg_delete_documents', 'ARRAY[1]::bigint[]'),
-               ('sg_transfer_documents', 'NULL, NULL, NULL, NULL')) AS c(f, args);
+               ('sg_transfer_documents', 'NULL, NULL, NULL, NULL'),
+               ('sg_transfer_documents', 'NULL, NULL, NULL, NULL, NULL'),
+               ('sg_transfer_documents', $$ARRAY[1], 'cedar.k12.example', 'C-2002', 'cteacher', true$$)) AS c(f, args);
 INSERT INTO cases (section, sql, sqlstate, description)
 SELECT 'not acting', format('SELECT samegoal.%s(%s)', f, h.expr), '42501',
        format('not acting: %s with %s', f, h.label)
@@ -138,6 +140,8 @@ SELECT 'teacher', format('SELECT samegoal.%s(%s)', f, args), '42501', format('te
                ('sg_purge_documents', 'NULL'),
                ('sg_purge_documents', 'ARRAY[7]::bigint[]'),
                ('sg_transfer_documents', 'NULL, NULL, NULL, NULL'),
+               ('sg_transfer_documents', 'NULL, NULL, NULL, NULL, NULL'),
+               ('sg_transfer_documents', $$ARRAY[1], 'cedar.k12.example', 'C-2002', 'cteacher', true$$),
                ('sg_delete_documents', 'ARRAY[3]::bigint[]'),
                ('sg_delete_documents', 'ARRAY[[1], [3]]::bigint[]')) AS c(f, args);
 INSERT INTO cases (section, sql, sqlstate, description)
@@ -219,7 +223,29 @@ INSERT INTO cases (section, sql, sqlstate, description) VALUES
     ('admin', 'SELECT samegoal.sg_transfer_documents(ARRAY[1], ''cedar.k12.example'', ''C-2001'', ''nobody'') IS NULL',
      'SG005', 'admin: transfer in an expression: SG005'),
     ('admin', 'SELECT 1 WHERE EXISTS (SELECT samegoal.sg_transfer_documents(NULL, NULL, NULL, NULL))',
-     '22023', 'admin: transfer in a sublink: 22023');
+     '22023', 'admin: transfer in a sublink: 22023'),
+    -- allow_mismatch: NULL, true and false, with the other arguments valid or hostile
+    ('admin', pg_temp.transfer_sql('ARRAY[1]', $$'cedar.k12.example'$$, $$'C-2001'$$, $$'cteacher', NULL$$), '22023',
+     'admin: allow_mismatch NULL to a matching student: 22023'),
+    ('admin', pg_temp.transfer_sql('ARRAY[1]', $$'cedar.k12.example'$$, $$'C-2002'$$, $$'cteacher', allow_mismatch => NULL::boolean$$),
+     '22023', 'admin: allow_mismatch => NULL: 22023'),
+    ('admin', pg_temp.transfer_sql('NULL', 'NULL', 'NULL', 'NULL, NULL'), '22023', 'admin: five NULL arguments: 22023'),
+    ('admin', pg_temp.transfer_sql('ARRAY[1]', pg_temp.h('1 MB of ASCII'), pg_temp.h('percent'), pg_temp.h('underscore') || ', NULL'),
+     '22023', 'admin: allow_mismatch NULL with hostile strings: 22023 first'),
+    ('admin', pg_temp.transfer_sql('ARRAY[1]', $$'cedar.k12.example'$$, $$'C-2002'$$, $$'cteacher'$$), 'SG012',
+     'admin: four arguments to a student who does not match: SG012'),
+    ('admin', pg_temp.transfer_sql('ARRAY[1]', $$'cedar.k12.example'$$, $$'C-2002'$$, $$'cteacher', false$$), 'SG012',
+     'admin: allow_mismatch false to a student who does not match: SG012'),
+    ('admin', pg_temp.transfer_sql('ARRAY[1, 4]', $$'cedar.k12.example'$$, $$'C-2002'$$, $$'cteacher', true$$), 'SG007',
+     'admin: allow_mismatch true with documents of two students: SG007'),
+    ('admin', pg_temp.transfer_sql('ARRAY[1]', pg_temp.h('1 MB of four-byte characters'), pg_temp.h('percent'), pg_temp.h('underscore') || ', true'),
+     'SG003', 'admin: allow_mismatch true with hostile strings everywhere: SG003'),
+    ('admin', pg_temp.transfer_sql('ARRAY[1]', $$'cedar.k12.example'$$, $$'C-2002'$$, $$'nobody', true$$), 'SG005',
+     'admin: allow_mismatch true and no such owner: SG005'),
+    ('admin', pg_temp.transfer_sql('ARRAY[1]', $$'cedar.k12.example'$$, $$'C-2002'$$, $$'nobody', false$$), 'SG005',
+     'admin: no such owner and a student who does not match: SG005 before SG012'),
+    ('admin', pg_temp.transfer_sql('ARRAY[1]', $$'cedar.k12.example'$$, $$'C-2002'$$, $$'cteacher', allow_mismatch => 'maybe'$$),
+     '22P02', 'admin: allow_mismatch => ''maybe'': 22P02 from PostgreSQL');
 
 -- Someone who is not a member of samegoal_app may call nothing.
 INSERT INTO cases (section, sql, sqlstate, description)
@@ -229,6 +255,7 @@ SELECT 'outsider', format('SELECT samegoal.%s(%s)', f, args), '42501', format('o
                ('sg_set_transfers_enabled', 'NULL'), ('sg_set_transfer_coordinator', 'NULL, NULL, NULL'),
                ('sg_delete_documents', 'NULL'), ('sg_restore_documents', 'NULL'),
                ('sg_purge_documents', 'NULL'), ('sg_transfer_documents', 'NULL, NULL, NULL, NULL'),
+               ('sg_transfer_documents', 'NULL, NULL, NULL, NULL, NULL'),
                ('sg_require_admin', ''), ('sg_change_deletion', 'NULL, true')) AS c(f, args);
 
 -- A superuser, not acting: the internal helpers and the trigger functions.
@@ -284,7 +311,7 @@ $$;
 
 GRANT SELECT ON hostile_text, hostile_ids, cases TO PUBLIC;
 
-SELECT plan((SELECT count(*)::int FROM cases) + 35);
+SELECT plan((SELECT count(*)::int FROM cases) + 36);
 \ir ../fixtures/tap_share.sql
 
 SELECT * FROM pg_temp.run_section('superuser');
@@ -336,6 +363,11 @@ SELECT results_eq(
     $$VALUES (3::bigint, false)$$,
     '100,000 copies of one id, lower bound -50000: one row');
 SELECT is((SELECT count(*) FROM samegoal.transfers), 1::bigint, 'one transfer in all');
+SELECT results_eq(
+    $$SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2002', 'cteacher',
+          allow_mismatch => 'on')$$,
+    $$VALUES (4::bigint, true)$$,
+    'allow_mismatch given as the string on: copied to a student who does not match');
 SELECT is(samegoal.sg_delete_documents(array_fill(1::bigint, ARRAY[2, 50000])), 1,
           'delete: a 2 x 50,000 array of one id deletes one document');
 SELECT is(samegoal.sg_delete_documents(ARRAY[[1, 2], [3, 1]]::bigint[]), 2,

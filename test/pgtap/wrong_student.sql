@@ -18,10 +18,13 @@ SELECT plan(33);
 GRANT SELECT ON maple_before TO PUBLIC;
 SET ROLE regress_sg_app;
 
--- 1. the wrong transfer: C-2002 is Jordan Smith, not Avery Lopez
+-- 1. the wrong transfer: C-2002 is Jordan Smith, not Avery Lopez. The
+-- wrong-student guard would stop it (guard.sql); allow_mismatch, passed by
+-- mistake, lets it through, and the clean-up below is what remains.
 SELECT is(sg_act_as('maple.k12.example', 'madmin'), 1::bigint, 'Maple''s admin acts');
 INSERT INTO ids SELECT 'wrong', array_agg(received_document_id ORDER BY source_document_id)
-  FROM sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2002', 'teacher@cedar.k12.example');
+  FROM sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2002', 'teacher@cedar.k12.example',
+                             allow_mismatch => true);
 SELECT is(cardinality((SELECT value FROM ids WHERE name = 'wrong')), 3, 'three copies on the wrong student');
 
 -- 2. the redo with the right SIS Student ID copies again: another student
@@ -87,7 +90,7 @@ SELECT is_empty('SELECT * FROM purged_documents', 'Maple sees none of Cedar''s t
 SELECT is_empty('SELECT * FROM documents WHERE transfer_id IS NOT NULL', 'nor any of Cedar''s copies');
 
 -- 6. after the purge, sending to the wrong student again would copy again
-SELECT results_eq($$SELECT count(*)::int FROM sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2002', 'cteacher') WHERE copied$$,
+SELECT results_eq($$SELECT count(*)::int FROM sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2002', 'cteacher', true) WHERE copied$$,
                   ARRAY[3], 'a new transfer to that student copies again after the purge');
 SELECT results_eq($$SELECT count(*)::int FROM sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2001', 'cteacher') WHERE copied$$,
                   ARRAY[0], 'the right student still holds live copies: nothing copied');
