@@ -40,7 +40,9 @@ SELECT d.id, s.sis, s.first_name, s.last_name, s.birth_date::date
                (2, 'riverside.k12.example', '100871', 'Eli', 'Watson', '2012-10-21'),
                (3, 'lakeview.k12.example', 'LV-55102', 'Maya', 'Thompson', '2013-04-09'),
                (4, 'lakeview.k12.example', 'LV-55109', 'Noah', 'Baker', '2013-01-30'),
-               (5, 'northfork.k12.example', 'NF-7001', 'Ava', 'Reed', '2014-06-12'))
+               (5, 'northfork.k12.example', 'NF-7001', 'Ava', 'Reed', '2014-06-12'),
+               (6, 'riverside.k12.example', '100955', 'Sofia', 'Ramirez', '2014-02-17'),
+               (7, 'lakeview.k12.example', 'LV-55131', 'Sofia', 'Ramirez', '2014-02-17'))
        AS s(n, domain, sis, first_name, last_name, birth_date)
   JOIN samegoal.districts d ON d.domain = s.domain
  ORDER BY s.n;
@@ -56,7 +58,8 @@ SELECT s.district_id, s.id, u.id, doc.doc_type, doc.title, doc.content::jsonb
                (4, '100871', 'tbrooks', 'IEP', 'IEP 2025-2026', '{"eligibility": "Speech or Language Impairment"}'),
                (5, '100871', 'tbrooks', 'Evaluation', 'Speech-Language Evaluation', '{"assessments": ["CELF-5"]}'),
                (6, 'LV-55109', 'jmorales', 'IEP', 'IEP 2025-2026', '{"eligibility": "Other Health Impairment"}'),
-               (7, 'NF-7001', 'lchen', 'IEP', 'IEP 2025-2026', '{"eligibility": "Autism"}'))
+               (7, 'NF-7001', 'lchen', 'IEP', 'IEP 2025-2026', '{"eligibility": "Autism"}'),
+               (8, '100955', 'rgarcia', '504 Plan', 'Section 504 Plan', '{"accommodations": ["audio textbooks"]}'))
        AS doc(n, sis, owner, doc_type, title, content)
   JOIN samegoal.students s ON s.sis_student_id = doc.sis
   JOIN samegoal.users u ON u.username = doc.owner AND u.district_id = s.district_id

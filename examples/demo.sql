@@ -156,3 +156,43 @@ SELECT (SELECT count(*) FROM samegoal.transfers) AS transfers_visible,
        (SELECT count(*) FROM samegoal.documents) AS documents_visible;
 COMMIT;
 RESET ROLE;
+
+\echo
+SET ROLE demo_app;
+\echo '== 13. Sofia Ramirez moves from Riverside to Lakeview: Lakeview''s admin asks for her documents,'
+\echo '      naming its own student (LV-55131) and the owner of the copies (Jo Morales).'
+BEGIN;
+SELECT samegoal.sg_act_as('lakeview.k12.example', 'kpatel') AS acting_user_id;
+SELECT samegoal.sg_request_transfer('riverside.k12.example', 'LV-55131', 'jmorales',
+    note => 'Sofia enrolled on Monday: please send her 504 plan.',
+    sending_sis_student_id => '100955') AS request_id;
+COMMIT;
+
+\echo
+\echo '== 14. Riverside''s admin finds the request in the inbox and fulfils it with Sofia''s documents'
+BEGIN;
+SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SELECT kind, id, from_district_name, from_user_name, from_user_email,
+       student_first_name, student_last_name, student_birth_date, note, expires_at::date
+  FROM samegoal.transfer_inbox;
+SELECT * FROM samegoal.sg_fulfill_transfer_request(
+    (SELECT id FROM samegoal.transfer_inbox WHERE kind = 'request'),
+    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+           WHERE s.sis_student_id = '100955'));
+SELECT id, status, transfer_id FROM samegoal.transfer_requests;
+COMMIT;
+
+\echo
+\echo '== 15. Jo Morales at Lakeview sees who sent the documents and acknowledges the transfer'
+BEGIN;
+SELECT samegoal.sg_act_as('lakeview.k12.example', 'jmorales') AS acting_user_id;
+SELECT kind, id, from_district_name, from_user_name, from_user_email,
+       student_first_name, receiving_sis_student_id, document_count
+  FROM samegoal.transfer_inbox WHERE kind = 'transfer' ORDER BY id DESC LIMIT 1;
+SELECT samegoal.sg_acknowledge_transfer(
+    (SELECT max(id) FROM samegoal.transfer_inbox WHERE kind = 'transfer'));
+SELECT count(*) AS unacknowledged_from_this_request
+  FROM samegoal.transfer_inbox t JOIN samegoal.transfers r ON r.id = t.id
+ WHERE t.kind = 'transfer' AND r.request_id IS NOT NULL;
+COMMIT;
+RESET ROLE;
