@@ -45,6 +45,13 @@ SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[5], 'maple.k12.example
 -- Cedar deletes the copy on the wrong student and purges it, deletes another
 SELECT samegoal.sg_delete_documents(ARRAY[10, 8]);
 SELECT samegoal.sg_purge_documents(ARRAY[10]);
+-- Cedar asks Maple twice; Maple declines the second request
+SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2001', 'cteacher', 'the evaluation, please');
+SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2002', 'cadmin');
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT samegoal.sg_decline_transfer_request(2, 'no records');
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cteacher');
+SELECT samegoal.sg_acknowledge_transfer(1);
 COMMIT;
 -- then both districts disable District-to-District Transfer
 BEGIN;
@@ -166,6 +173,14 @@ SELECT samegoal.sg_set_transfers_enabled(true);
 SELECT 'new transfer ' || transfer_id || ' copy ' || received_document_id || ' copied ' || copied
   FROM samegoal.sg_transfer_documents(ARRAY[1, 2], 'cedar.k12.example', 'C-2002', 'cteacher', allow_mismatch => true);
 COMMIT;
+BEGIN;
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
+SELECT 'new request ' || samegoal.sg_request_transfer('maple.k12.example', 'C-2002', 'cadmin');
+COMMIT;
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT 'maple inbox ' || string_agg(kind || ' ' || id, ', ' ORDER BY id) FROM samegoal.transfer_inbox;
+COMMIT;
 RESET ROLE;
 SELECT 'max ids ' || (SELECT max(id) FROM samegoal.transfers) || ' ' || (SELECT max(id) FROM samegoal.documents)
        || ' ' || (SELECT max(id) FROM samegoal.document_files);
@@ -185,4 +200,7 @@ expect 'ERROR:  district-to-district transfer is disabled in the sending distric
 expect 'new transfer 5 copy 13 copied true'
 expect 'new transfer 5 copy 14 copied true'
 expect 'max ids 5 14 11'
+# restored: requests 1 (open) and 2 (declined); the new one continues at 3
+expect 'new request 3'
+expect 'maple inbox request 1, request 3, transfer 3'
 echo "backup: OK"

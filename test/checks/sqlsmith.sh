@@ -95,8 +95,10 @@ say "sqlsmith: the server log"
 q -d postgres -c 'SELECT 1' >/dev/null || fail "the server is not answering"
 crashes=$(grep -cE 'terminated by signal|exited with exit code|terminating any other active server processes|all server processes terminated' \
     "$LOG" || true)
-internal=$(grep -E ' XX000 LOCATION: .*, (directory|identity|purge|samegoal|transfer)\.c:[0-9]+' "$LOG" || true)
-module_errors=$(grep -cE ' LOCATION: .*, (directory|identity|purge|samegoal|transfer)\.c:[0-9]+' "$LOG" || true)
+# every C file of the module
+MODULE_FILES=$(cd src && ls *.c | sed 's/\.c$//' | paste -sd'|')
+internal=$(grep -E " XX000 LOCATION: .*, ($MODULE_FILES)\.c:[0-9]+" "$LOG" || true)
+module_errors=$(grep -cE " LOCATION: .*, ($MODULE_FILES)\.c:[0-9]+" "$LOG" || true)
 plpgsql_errors=$(grep -cE ' CONTEXT: +PL/pgSQL function samegoal\.' "$LOG" || true)
 echo "queries and calls: $queries; errors raised in the module's C code: $module_errors; in its PL/pgSQL functions: $plpgsql_errors"
 echo "backend crashes: $crashes"

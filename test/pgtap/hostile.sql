@@ -247,6 +247,59 @@ INSERT INTO cases (section, sql, sqlstate, description) VALUES
     ('admin', pg_temp.transfer_sql('ARRAY[1]', $$'cedar.k12.example'$$, $$'C-2002'$$, $$'cteacher', allow_mismatch => 'maybe'$$),
      '22P02', 'admin: allow_mismatch => ''maybe'': 22P02 from PostgreSQL');
 
+-- Transfer requests: every argument NULL or hostile. Maple's admin asks Cedar
+-- (valid domain, then hostile student and owner), answers request ids that do
+-- not exist, and acknowledges transfers that do not exist.
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'not acting', format('SELECT samegoal.%s(%s)', f, args), '42501', format('not acting: %s(%s)', f, args)
+  FROM (VALUES ('sg_request_transfer', 'NULL, NULL, NULL'), ('sg_request_transfer', 'NULL, NULL, NULL, NULL, NULL'),
+               ('sg_fulfill_transfer_request', 'NULL, NULL'), ('sg_fulfill_transfer_request', 'NULL, NULL, NULL'),
+               ('sg_decline_transfer_request', 'NULL, NULL'), ('sg_cancel_transfer_request', 'NULL'),
+               ('sg_acknowledge_transfer', 'NULL')) AS c(f, args);
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'teacher', format('SELECT samegoal.%s(%s)', f, args), '42501', format('teacher: %s(%s)', f, args)
+  FROM (VALUES ('sg_request_transfer', 'NULL, NULL, NULL'), ('sg_fulfill_transfer_request', 'NULL, NULL'),
+               ('sg_decline_transfer_request', 'NULL, NULL'), ('sg_cancel_transfer_request', 'NULL')) AS c(f, args);
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'admin', format('SELECT samegoal.sg_request_transfer(%s, %L, %L)', pg_temp.h(label), 'C-2001', 'cteacher'),
+       CASE WHEN blank THEN '22023' ELSE 'SG003' END, format('admin: request, sending_domain %s', label)
+  FROM hostile_text;
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'admin', format('SELECT samegoal.sg_request_transfer(%L, %s, %L)', 'cedar.k12.example', pg_temp.h(label), 'madmin'),
+       CASE WHEN blank THEN '22023' ELSE 'SG004' END, format('admin: request, receiving_sis_student_id %s', label)
+  FROM hostile_text;
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'admin', format('SELECT samegoal.sg_request_transfer(%L, %L, %s)', 'cedar.k12.example', 'M-1001', pg_temp.h(label)),
+       CASE WHEN blank THEN '22023' ELSE 'SG005' END, format('admin: request, receiving_owner %s', label)
+  FROM hostile_text;
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'admin', format('SELECT samegoal.sg_request_transfer(%L, %L, %L, %s, %s)', 'cedar.k12.example', 'M-9999', 'madmin',
+                       pg_temp.h(label), pg_temp.h(label)),
+       CASE WHEN char_length(val) > 20 THEN '22023' ELSE 'SG004' END,
+       format('admin: request, note and sending_sis_student_id %s', label)
+  FROM hostile_text;
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'admin', format('SELECT * FROM samegoal.sg_fulfill_transfer_request(%s, %s)', r, h.expr),
+       CASE WHEN h.kind = 'invalid' OR r = 'NULL' THEN '22023' ELSE 'SG011' END,
+       format('admin: fulfil request %s with %s', r, h.label)
+  FROM (VALUES ('NULL'), ('-1'), ('0'), ('9223372036854775807')) AS c(r), hostile_ids h;
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'admin', format('SELECT samegoal.sg_decline_transfer_request(%s, %s)', '9223372036854775807', pg_temp.h(label)),
+       CASE WHEN blank OR char_length(val) > 1000 THEN '22023' ELSE 'SG011' END,
+       format('admin: decline, reason %s', label)
+  FROM hostile_text;
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'admin', format('SELECT samegoal.%s(%s)', f, r),
+       CASE WHEN f = 'sg_acknowledge_transfer' THEN 'SG006' WHEN r = 'NULL' THEN '22023' ELSE 'SG011' END,
+       format('admin: %s(%s)', f, r)
+  FROM (VALUES ('sg_cancel_transfer_request'), ('sg_acknowledge_transfer')) AS c(f),
+       (VALUES ('NULL'), ('-9223372036854775808'), ('0'), ('9223372036854775807')) AS d(r);
+INSERT INTO cases (section, sql, sqlstate, description)
+SELECT 'outsider', format('SELECT samegoal.%s(%s)', f, args), '42501', format('outsider: %s(%s)', f, args)
+  FROM (VALUES ('sg_request_transfer', 'NULL, NULL, NULL'), ('sg_fulfill_transfer_request', 'NULL, NULL'),
+               ('sg_decline_transfer_request', 'NULL, NULL'), ('sg_cancel_transfer_request', 'NULL'),
+               ('sg_acknowledge_transfer', 'NULL')) AS c(f, args);
+
 -- Someone who is not a member of samegoal_app may call nothing.
 INSERT INTO cases (section, sql, sqlstate, description)
 SELECT 'outsider', format('SELECT samegoal.%s(%s)', f, args), '42501', format('outsider: %s(%s)', f, args)
