@@ -74,6 +74,22 @@ COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, b
 
 GRANT EXECUTE ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) TO samegoal_app;
 
+-- Names that say what each check checks; the columns a reader wonders about --
+
+ALTER TABLE samegoal.districts RENAME CONSTRAINT districts_domain_check TO districts_domain_trimmed_1_to_253_characters;
+ALTER TABLE samegoal.districts RENAME CONSTRAINT districts_name_check TO districts_name_not_blank;
+ALTER TABLE samegoal.districts RENAME CONSTRAINT districts_state_check TO districts_state_two_capital_letters;
+ALTER TABLE samegoal.users RENAME CONSTRAINT users_username_check TO users_username_not_blank;
+ALTER TABLE samegoal.users RENAME CONSTRAINT users_email_check TO users_email_not_blank;
+ALTER TABLE samegoal.students RENAME CONSTRAINT students_sis_student_id_check TO students_sis_student_id_1_to_20_characters;
+ALTER TABLE samegoal.documents RENAME CONSTRAINT documents_doc_type_check TO documents_doc_type_not_blank;
+ALTER TABLE samegoal.documents RENAME CONSTRAINT documents_check TO documents_deleted_by_only_when_deleted;
+ALTER TABLE samegoal.documents RENAME CONSTRAINT documents_check1 TO documents_copy_names_transfer_and_source;
+ALTER TABLE samegoal.document_files RENAME CONSTRAINT document_files_filename_check TO document_files_filename_not_blank;
+ALTER TABLE samegoal.transfers RENAME CONSTRAINT transfers_document_count_check TO transfers_document_count_positive;
+COMMENT ON COLUMN samegoal.documents.doc_type IS 'The kind of document, as the district names it: IEP, Evaluation, 504 Plan, ...';
+COMMENT ON COLUMN samegoal.documents.content IS 'The document''s structured content (goals, services, scores...), copied as is by a transfer';
+
 -- Installation, restores and replicas -----------------------------------------
 
 -- Transfers made now are held to the setting rules; restored history is not.
@@ -312,7 +328,7 @@ ALTER TABLE samegoal.transfers
     ALTER COLUMN receiving_district_domain SET NOT NULL,
     ALTER COLUMN receiving_district_name SET NOT NULL,
     ADD FOREIGN KEY (receiving_district_id, acknowledged_by) REFERENCES samegoal.users (district_id, id),
-    ADD CONSTRAINT transfers_acknowledged_check CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL));
+    ADD CONSTRAINT transfers_acknowledged_at_and_by_together CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL));
 
 -- The record names both parties as they were when the transfer was made: the
 -- receiving district sees no other row of the sending district, and learns from

@@ -3,10 +3,11 @@
 CREATE TABLE samegoal.districts (
     id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     domain              text NOT NULL
+                        CONSTRAINT districts_domain_trimmed_1_to_253_characters
                         CHECK (domain = btrim(domain) AND domain <> '' AND char_length(domain) <= 253),
-    name                text NOT NULL CHECK (btrim(name) <> ''),
+    name                text NOT NULL CONSTRAINT districts_name_not_blank CHECK (btrim(name) <> ''),
     city                text,
-    state               text NOT NULL CHECK (state ~ '^[A-Z]{2}$'),
+    state               text NOT NULL CONSTRAINT districts_state_two_capital_letters CHECK (state ~ '^[A-Z]{2}$'),
     transfers_enabled   boolean NOT NULL DEFAULT true,
     coordinator_name    text,
     coordinator_email   text,

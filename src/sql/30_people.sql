@@ -11,8 +11,8 @@ CREATE TABLE samegoal.users (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     district_id bigint NOT NULL DEFAULT samegoal.sg_current_district_id()
                 REFERENCES samegoal.districts (id),
-    username    text NOT NULL CHECK (btrim(username) <> ''),
-    email       text CHECK (btrim(email) <> ''),
+    username    text NOT NULL CONSTRAINT users_username_not_blank CHECK (btrim(username) <> ''),
+    email       text CONSTRAINT users_email_not_blank CHECK (btrim(email) <> ''),
     full_name   text,
     is_admin    boolean NOT NULL DEFAULT false,
     is_active   boolean NOT NULL DEFAULT true,
@@ -35,6 +35,7 @@ CREATE TABLE samegoal.students (
     district_id     bigint NOT NULL DEFAULT samegoal.sg_current_district_id()
                     REFERENCES samegoal.districts (id),
     sis_student_id  text NOT NULL
+                    CONSTRAINT students_sis_student_id_1_to_20_characters
                     CHECK (char_length(sis_student_id) BETWEEN 1 AND 20 AND btrim(sis_student_id) <> ''),
     first_name      text NOT NULL,
     last_name       text NOT NULL,

@@ -5,7 +5,7 @@ CREATE TABLE samegoal.documents (
     district_id         bigint NOT NULL DEFAULT samegoal.sg_current_district_id(),
     student_id          bigint NOT NULL,
     owner_id            bigint NOT NULL,
-    doc_type            text NOT NULL CHECK (btrim(doc_type) <> ''),
+    doc_type            text NOT NULL CONSTRAINT documents_doc_type_not_blank CHECK (btrim(doc_type) <> ''),
     title               text NOT NULL,
     content             jsonb NOT NULL DEFAULT '{}',
     created_at          timestamptz NOT NULL DEFAULT now(),
@@ -19,8 +19,8 @@ CREATE TABLE samegoal.documents (
     FOREIGN KEY (district_id, student_id) REFERENCES samegoal.students (district_id, id),
     FOREIGN KEY (district_id, owner_id) REFERENCES samegoal.users (district_id, id),
     FOREIGN KEY (district_id, deleted_by) REFERENCES samegoal.users (district_id, id),
-    CHECK (deleted_by IS NULL OR deleted_at IS NOT NULL),
-    CHECK ((transfer_id IS NULL) = (source_document_id IS NULL))
+    CONSTRAINT documents_deleted_by_only_when_deleted CHECK (deleted_by IS NULL OR deleted_at IS NOT NULL),
+    CONSTRAINT documents_copy_names_transfer_and_source CHECK ((transfer_id IS NULL) = (source_document_id IS NULL))
 );
 CREATE INDEX documents_student_idx ON samegoal.documents (district_id, student_id);
 CREATE INDEX documents_owner_idx ON samegoal.documents (district_id, owner_id);
@@ -32,6 +32,8 @@ CREATE UNIQUE INDEX documents_one_live_copy ON samegoal.documents (district_id, 
     WHERE source_document_id IS NOT NULL AND deleted_at IS NULL;
 
 COMMENT ON TABLE samegoal.documents IS 'Special-education documents (IEPs, evaluations, 504 plans), one student and one owner each';
+COMMENT ON COLUMN samegoal.documents.doc_type IS 'The kind of document, as the district names it: IEP, Evaluation, 504 Plan, ...';
+COMMENT ON COLUMN samegoal.documents.content IS 'The document''s structured content (goals, services, scores...), copied as is by a transfer';
 COMMENT ON COLUMN samegoal.documents.deleted_at IS 'When the document was deleted (sg_delete_documents); NULL while live';
 COMMENT ON COLUMN samegoal.documents.deleted_by IS 'The user who deleted the document';
 COMMENT ON COLUMN samegoal.documents.transfer_id IS 'On a received copy: the transfer that delivered it';
@@ -46,7 +48,7 @@ CREATE TABLE samegoal.document_files (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     district_id     bigint NOT NULL DEFAULT samegoal.sg_current_district_id(),
     document_id     bigint NOT NULL,
-    filename        text NOT NULL CHECK (btrim(filename) <> ''),
+    filename        text NOT NULL CONSTRAINT document_files_filename_not_blank CHECK (btrim(filename) <> ''),
     content_type    text NOT NULL DEFAULT 'application/octet-stream',
     data            bytea NOT NULL,
     FOREIGN KEY (district_id, document_id) REFERENCES samegoal.documents (district_id, id)

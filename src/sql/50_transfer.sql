@@ -11,7 +11,7 @@ CREATE TABLE samegoal.transfers (
     receiving_owner_id      bigint NOT NULL,
     initiated_by            bigint NOT NULL,
     initiated_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
-    document_count          integer NOT NULL CHECK (document_count > 0),
+    document_count          integer NOT NULL CONSTRAINT transfers_document_count_positive CHECK (document_count > 0),
     sending_district_domain     text NOT NULL,
     sending_district_name       text NOT NULL,
     receiving_district_domain   text NOT NULL,
@@ -28,7 +28,7 @@ CREATE TABLE samegoal.transfers (
     FOREIGN KEY (receiving_district_id, receiving_owner_id) REFERENCES samegoal.users (district_id, id),
     FOREIGN KEY (sending_district_id, initiated_by) REFERENCES samegoal.users (district_id, id),
     FOREIGN KEY (receiving_district_id, acknowledged_by) REFERENCES samegoal.users (district_id, id),
-    CONSTRAINT transfers_acknowledged_check CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL))
+    CONSTRAINT transfers_acknowledged_at_and_by_together CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL))
 );
 CREATE INDEX transfers_sending_idx ON samegoal.transfers (sending_district_id, sending_student_id);
 CREATE INDEX transfers_receiving_idx ON samegoal.transfers (receiving_district_id, receiving_student_id);
