@@ -22,7 +22,6 @@ BEGIN
 END
 $$;
 
-
 -- Node ids ---------------------------------------------------------------------
 
 -- The node number, one row at most (none until sg_configure_node is called:
@@ -40,6 +39,12 @@ COMMENT ON TABLE samegoal.node_config IS
 COMMENT ON COLUMN samegoal.node_config.node_no IS
 '0 to 8191: the identity sequences allocate from node_no * 2^40 + 1 to (node_no + 1) * 2^40 - 1';
 
+-- Nobody but the owner (and superusers) has any privilege on it; as on every
+-- table of the extension, row-level security is on, and the policy lets the
+-- owner in.
+ALTER TABLE samegoal.node_config ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.node_config FORCE ROW LEVEL SECURITY;
+CREATE POLICY node_config_owner ON samegoal.node_config USING (true) WITH CHECK (true);
 SELECT pg_catalog.pg_extension_config_dump('samegoal.node_config', '');
 
 -- Sets the range of every identity sequence of the extension to the node's. A
@@ -177,6 +182,9 @@ COMMENT ON TABLE samegoal.node_states IS
 'States this node serves or does not: no row or serving is served; moving_in (arriving by logical replication) and moved_out (served by another node) are fenced (SG014); written by superusers only';
 COMMENT ON COLUMN samegoal.node_states.status IS 'serving, moving_in or moved_out';
 
+ALTER TABLE samegoal.node_states ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.node_states FORCE ROW LEVEL SECURITY;
+CREATE POLICY node_states_owner ON samegoal.node_states USING (true) WITH CHECK (true);
 SELECT pg_catalog.pg_extension_config_dump('samegoal.node_states', '');
 
 -- Releasing a moved state ----------------------------------------------------------
