@@ -187,7 +187,7 @@ DROP SCHEMA regress_sg_trgm;
 -- The search is served by the trigram indexes, and by the index on state and
 -- domain in bytewise order.
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) LIKE '%gin_trgm_ops%' AS trigram
-  FROM pg_index WHERE indrelid = 'samegoal.districts'::regclass ORDER BY 1::text;
+  FROM pg_index WHERE indrelid = 'samegoal.districts'::regclass ORDER BY indexrelid;
 
 DROP EXTENSION samegoal_transfer;
 \if :trgm_was_absent

@@ -244,7 +244,7 @@ sg_act_as(PG_FUNCTION_ARGS)
 	{
 		sg_enter_owner_scope(&scope);
 		sg_spi_connect();
-		identity.district_id = sg_find_district_id(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+		identity.district_id = sg_check_state_served(sg_find_district_id(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 		if (identity.district_id != 0)
 			identity.user_id = sg_find_active_user(identity.district_id,
 												   text_to_cstring(PG_GETARG_TEXT_PP(1)));

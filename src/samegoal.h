@@ -29,6 +29,7 @@
 #define ERRCODE_SG_SAME_DISTRICT		MAKE_SQLSTATE('S','G','0','0','9')
 #define ERRCODE_SG_OTHER_STATE			MAKE_SQLSTATE('S','G','0','1','0')
 #define ERRCODE_SG_STUDENT_MISMATCH		MAKE_SQLSTATE('S','G','0','1','2')
+#define ERRCODE_SG_SERVED_ELSEWHERE		MAKE_SQLSTATE('S','G','0','1','4')
 
 /*
  * State saved while a function runs its SPI work as the owner of the
@@ -64,5 +65,8 @@ extern int64 sg_find_active_user(int64 district_id, const char *login);
 extern ArrayType *sg_distinct_id_array(ArrayType *input, int *count);
 extern ArrayType *sg_distinct_id_arg(FunctionCallInfo fcinfo, int argno, int *count);
 extern char *sg_required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
+
+/* node.c: the fence of a state this node does not serve (SG014) */
+extern int64 sg_check_state_served(int64 district_id);
 
 #endif							/* SAMEGOAL_H */

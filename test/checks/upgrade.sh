@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The update path: a database that ran the released 1.0 with data becomes the
-# current version with ALTER EXTENSION samegoal_transfer UPDATE, keeps every row,
+# The update path: a database that ran the released 1.0 with data becomes 1.1
+# and then the current version with ALTER EXTENSION samegoal_transfer UPDATE
+# (and one that ran 1.1 becomes the current version), keeps every row,
 # and ends with exactly the catalog of a fresh install (test/checks/catalog.sql:
 # functions, tables, columns in order, defaults, constraints, indexes, policies,
 # triggers, grants, comments, pg_dump registrations). A pg_dump of the 1.0
@@ -12,13 +13,14 @@ cd "$(dirname "$0")/../.."
 WORK=${WORK:-$(mktemp -d)}
 FRESH=sg_upgrade_fresh
 UPDATED=sg_upgrade_updated
+UPDATED11=sg_upgrade_updated11
 RESTORED=sg_upgrade_restored
 CURRENT=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" samegoal_transfer.control)
 
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 fail() { echo "upgrade: FAILED: $*" >&2; exit 1; }
 cleanup() {
-    for db in $FRESH $UPDATED $RESTORED; do q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null || true; done
+    for db in $FRESH $UPDATED $UPDATED11 $RESTORED; do q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null || true; done
     q -d postgres -c 'DROP ROLE IF EXISTS regress_sg_upgrade' 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -87,7 +89,18 @@ diff -u "$WORK/rows-before.txt" "$WORK/rows-restored.txt" || fail "rows changed 
     || fail "restored transfers do not name their parties"
 echo "upgrade: every row of the 1.0 dump restored, the parties named"
 
-echo "upgrade: ALTER EXTENSION samegoal_transfer UPDATE"
+echo "upgrade: ALTER EXTENSION samegoal_transfer UPDATE TO '1.1', then UPDATE"
+q -d $UPDATED -c "ALTER EXTENSION samegoal_transfer UPDATE TO '1.1'"
+[ "$(q -d $UPDATED -c "SELECT extversion FROM pg_extension WHERE extname = 'samegoal_transfer'")" = 1.1 ] \
+    || fail "the update did not reach 1.1"
+# each step ends in its own version's catalog: 1.0 -> 1.1 against a fresh 1.1
+q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sg_upgrade_fresh11" -c "CREATE DATABASE sg_upgrade_fresh11"
+q -d sg_upgrade_fresh11 -c 'SET client_min_messages = warning' -c "CREATE EXTENSION samegoal_transfer VERSION '1.1' CASCADE"
+q -d sg_upgrade_fresh11 -f test/checks/catalog.sql >"$WORK/catalog-fresh11.txt"
+q -d postgres -c "DROP DATABASE sg_upgrade_fresh11"
+q -d $UPDATED -f test/checks/catalog.sql >"$WORK/catalog-updated11.txt"
+diff -u "$WORK/catalog-fresh11.txt" "$WORK/catalog-updated11.txt" || fail "1.0 updated to 1.1 differs from a fresh 1.1"
+echo "upgrade: 1.0 updated to 1.1 has the catalog of a fresh 1.1 ($(wc -l <"$WORK/catalog-fresh11.txt") facts)"
 q -d $UPDATED -c 'ALTER EXTENSION samegoal_transfer UPDATE'
 [ "$(q -d $UPDATED -c "SELECT extversion FROM pg_extension WHERE extname = 'samegoal_transfer'")" = "$CURRENT" ] \
     || fail "the update did not reach $CURRENT"
@@ -118,9 +131,45 @@ SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example
 SELECT count(*) FROM samegoal.sg_find_district('cedar');
 ROLLBACK;
 SQL
-echo "upgrade: every pgTAP file, on an extension installed as 1.0 and updated"
-q -d $FRESH -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
-pg_prove -d $FRESH --set sg_update_from=1.0 test/pgtap/*.sql >"$WORK/upgrade-pgtap.log" 2>&1 \
-    || { cat "$WORK/upgrade-pgtap.log"; fail "pgTAP files failed after the update"; }
-tail -n 1 "$WORK/upgrade-pgtap.log"
+if [ "$CURRENT" != 1.1 ]; then
+    echo "upgrade: version 1.1 with transfers, a request, deletions and a purge"
+    q -d postgres -c "CREATE DATABASE $UPDATED11"
+    q -d $UPDATED11 >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION samegoal_transfer VERSION '1.1' CASCADE;
+\i test/fixtures/districts.sql
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2001', 'cteacher');
+SELECT samegoal.sg_request_transfer('cedar.k12.example', 'M-1002', 'madmin', 'please');
+COMMIT;
+BEGIN;
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
+SELECT samegoal.sg_acknowledge_transfer(1);
+SELECT samegoal.sg_delete_documents(ARRAY[7, 8]);
+SELECT samegoal.sg_purge_documents(ARRAY[7]);
+COMMIT;
+CREATE TABLE sg_upgrade_columns AS
+SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'samegoal';
+SQL
+    fingerprints $UPDATED11 >"$WORK/rows11-before.txt"
+    q -d $UPDATED11 -c 'ALTER EXTENSION samegoal_transfer UPDATE'
+    [ "$(q -d $UPDATED11 -c "SELECT extversion FROM pg_extension WHERE extname = 'samegoal_transfer'")" = "$CURRENT" ] \
+        || fail "the update from 1.1 did not reach $CURRENT"
+    fingerprints $UPDATED11 >"$WORK/rows11-after.txt"
+    diff -u "$WORK/rows11-before.txt" "$WORK/rows11-after.txt" || fail "rows changed in the update from 1.1"
+    q -d $UPDATED11 -f test/checks/catalog.sql >"$WORK/catalog-updated11.txt"
+    diff -u "$WORK/catalog-fresh.txt" "$WORK/catalog-updated11.txt" \
+        || fail "the catalog updated from 1.1 differs from a fresh install"
+    echo "upgrade: from 1.1, every row kept ($(wc -l <"$WORK/rows11-before.txt") tables) and the catalog of a fresh install"
+fi
+
+for from in 1.0 1.1; do
+    [ "$from" != "$CURRENT" ] || continue
+    echo "upgrade: every pgTAP file, on an extension installed as $from and updated"
+    q -d $FRESH -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
+    pg_prove -d $FRESH --set sg_update_from=$from test/pgtap/*.sql >"$WORK/upgrade-pgtap.log" 2>&1 \
+        || { cat "$WORK/upgrade-pgtap.log"; fail "pgTAP files failed after the update from $from"; }
+    tail -n 1 "$WORK/upgrade-pgtap.log"
+done
 echo "upgrade: OK"

@@ -1,0 +1,352 @@
+#!/usr/bin/env bash
+# extended: two clusters, pgbouncer and two moves take about four minutes on two cores
+# Scale-out by state, on loopback (docs/scaling-out.md): two nodes (clusters of
+# their own, made with pg_createcluster, node 1 and node 2), pgbouncer in
+# transaction mode with one pool per state, and a live move of Oregon from node
+# 1 to node 2 while an application writer commits acting transactions there
+# (transfers, deletes, restores, purges, requests) through the Oregon pool:
+#
+#   publication filtered by Oregon's districts on node 1, subscription on node 2
+#   (initial copy, then streaming); cutover: PAUSE the pool, fence Oregon on node
+#   1 (moved_out), wait for node 2 to have every change, compare every table's
+#   fingerprint on both nodes, serve Oregon on node 2, point the pool there
+#   (RELOAD), RESUME; then drop the subscription and sg_release_state on node 1.
+#
+# It shows: fingerprints equal at cutover, every commit the writer saw succeed
+# present on node 2, no writer failure (the pause only makes it wait), SG014 on
+# node 1, nothing of Oregon left on node 1 after the release, transfers inside
+# Oregon working on node 2 and cross-state ones still SG010, the PL/Proxy router
+# merging reporting from both nodes for the reporting role only, and Oregon
+# moving back to node 1 with no id conflict. Prints the initial-copy time, the
+# pause, and the rows and bytes moved.
+#
+# Uses the extension as installed (make install) and needs root (clusters are
+# made with pg_createcluster; pgbouncer runs as the postgres OS user). Removes
+# its clusters, pgbouncer and files on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+say() { echo "scaleout: $*"; }
+fail() {
+    echo "scaleout: FAILED: $*" >&2
+    for c in "${CLUSTERS[@]}"; do tail -n 15 "/var/log/postgresql/postgresql-15-$c.log" 2>/dev/null | sed "s/^/$c: /" >&2; done
+    exit 1
+}
+[ "$(id -u)" -eq 0 ] || { say "skipped: needs root"; exit 0; }
+command -v pgbouncer >/dev/null 2>&1 && [ -e /usr/share/postgresql/15/extension/plproxy.control ] || {
+    say "installing pgbouncer and postgresql-15-plproxy"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer postgresql-15-plproxy >/dev/null
+}
+
+DIR=$(mktemp -d /tmp/samegoal-scaleout.XXXXXX)
+chmod 755 "$DIR"
+PW=sg-scaleout-$$
+CLUSTERS=()
+BOUNCER_PID=
+WRITER_PID=
+
+cleanup() {
+    set +e
+    [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null
+    [ -n "$BOUNCER_PID" ] && kill "$BOUNCER_PID" 2>/dev/null
+    for c in "${CLUSTERS[@]}"; do pg_dropcluster --stop 15 "$c" >/dev/null 2>&1; done
+    rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+free_port() {
+    local p=$1
+    while ss -ltnH "sport = :$p" | grep -q . || [ -e "/var/run/postgresql/.s.PGSQL.$p" ]; do p=$((p + 1)); done
+    echo "$p"
+}
+
+# Two nodes, each a cluster of its own listening on 127.0.0.1 only.
+printf '%s\n' "$PW" >"$DIR/pwfile"
+chmod 644 "$DIR/pwfile"
+make_node() {
+    local name=$1 port=$2
+    pg_createcluster 15 "$name" -p "$port" -d "$DIR/$name" -- \
+        --auth-local=peer --auth-host=scram-sha-256 --pwfile="$DIR/pwfile" >/dev/null
+    CLUSTERS+=("$name")
+    cat >"/etc/postgresql/15/$name/conf.d/samegoal-scaleout.conf" <<EOF
+listen_addresses = '127.0.0.1'
+wal_level = logical
+max_wal_senders = 10
+max_replication_slots = 10
+max_connections = 60
+shared_buffers = 64MB
+fsync = off
+EOF
+    pg_ctlcluster 15 "$name" start
+}
+PA=$(free_port 5641); make_node "sg_scaleout_a_$$" "$PA"
+PB=$(free_port $((PA + 1))); make_node "sg_scaleout_b_$$" "$PB"
+PBOUNCER=$(free_port $((PB + 1)))
+
+export PGPASSWORD=$PW PGUSER=postgres PGHOST=127.0.0.1
+qa() { psql -X -q -v ON_ERROR_STOP=1 -At -p "$PA" -d samegoal "$@"; }
+qb() { psql -X -q -v ON_ERROR_STOP=1 -At -p "$PB" -d samegoal "$@"; }
+
+say "node 1 on port $PA (Oregon and Washington), node 2 on port $PB (Idaho)"
+for q in qa qb; do
+    port=$PA; [ $q = qb ] && port=$PB
+    psql -X -q -v ON_ERROR_STOP=1 -p "$port" -d postgres -c 'CREATE DATABASE samegoal'
+    $q -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION samegoal_transfer CASCADE' \
+       -c "CREATE ROLE app_writer LOGIN PASSWORD '$PW' IN ROLE samegoal_app" \
+       -c "CREATE ROLE report_reader LOGIN PASSWORD '$PW' IN ROLE samegoal_reporting"
+done
+
+# Oregon: maple and cedar, 300 documents of 16 kB files; Washington: pine
+# (node 1). Idaho: spruce (node 2).
+qa >/dev/null <<'SQL'
+\i test/fixtures/districts.sql
+INSERT INTO samegoal.students (district_id, sis_student_id, first_name, last_name)
+SELECT d.id, 'B-' || i, 'Bulk', 'Student ' || i
+  FROM samegoal.districts d, generate_series(1, 30) i WHERE d.state = 'OR';
+INSERT INTO samegoal.documents (district_id, student_id, owner_id, doc_type, title, content)
+SELECT s.district_id, s.id, (SELECT min(u.id) FROM samegoal.users u WHERE u.district_id = s.district_id),
+       'IEP', 'Bulk ' || s.sis_student_id || ' #' || i, jsonb_build_object('n', i)
+  FROM samegoal.students s, generate_series(1, 5) i WHERE s.sis_student_id LIKE 'B-%';
+INSERT INTO samegoal.document_files (district_id, document_id, filename, data)
+SELECT d.district_id, d.id, 'bulk.bin', decode(repeat(md5(d.id::text), 1024), 'hex')
+  FROM samegoal.documents d WHERE d.title LIKE 'Bulk %';
+SQL
+qb >/dev/null <<'SQL'
+SELECT samegoal.sg_configure_node(2);
+INSERT INTO samegoal.districts (domain, name, city, state) VALUES ('spruce.k12.example', 'Spruce School District', 'Boise', 'ID');
+INSERT INTO samegoal.users (district_id, username, is_admin)
+SELECT id, 'sadmin', true FROM samegoal.districts WHERE domain = 'spruce.k12.example';
+INSERT INTO samegoal.students (district_id, sis_student_id, first_name, last_name)
+SELECT id, 'S-1', 'Avery', 'Lopez' FROM samegoal.districts WHERE domain = 'spruce.k12.example';
+SQL
+# Node 1 held its data before it was numbered: those ids (node 0's range) stay,
+# and no other node allocates there. Node 2 was numbered before its first row.
+qa -c 'SELECT samegoal.sg_configure_node(1)' >/dev/null
+OREGON=$(qa -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM samegoal.districts WHERE state = 'OR'")
+
+# pgbouncer, transaction pooling, one pool per state; runs as the postgres OS user.
+write_bouncer_ini() {
+    cat >"$DIR/pgbouncer.ini" <<EOF
+[databases]
+samegoal_or = host=127.0.0.1 port=$1 dbname=samegoal user=app_writer password=$PW
+samegoal_wa = host=127.0.0.1 port=$PA dbname=samegoal user=app_writer password=$PW
+samegoal_id = host=127.0.0.1 port=$PB dbname=samegoal user=app_writer password=$PW
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PBOUNCER
+unix_socket_dir =
+auth_type = trust
+auth_file = $DIR/userlist.txt
+admin_users = pgbouncer
+pool_mode = transaction
+default_pool_size = 4
+logfile = $DIR/pgbouncer.log
+pidfile = $DIR/pgbouncer.pid
+EOF
+}
+printf '"app_writer" ""\n"pgbouncer" ""\n' >"$DIR/userlist.txt"
+write_bouncer_ini "$PA"
+chown -R postgres "$DIR"
+runuser -u postgres -- pgbouncer -d "$DIR/pgbouncer.ini"
+for _ in $(seq 50); do [ -s "$DIR/pgbouncer.pid" ] && break; sleep 0.1; done
+BOUNCER_PID=$(cat "$DIR/pgbouncer.pid")
+bouncer_admin() { PGPASSWORD= psql -X -q -At -h 127.0.0.1 -p "$PBOUNCER" -U pgbouncer -d pgbouncer -c "$1"; }
+app() { PGPASSWORD= psql -X -q -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p "$PBOUNCER" -U app_writer "$@"; }
+say "pgbouncer on port $PBOUNCER: pools samegoal_or, samegoal_wa (node 1), samegoal_id (node 2)"
+
+# The application writer: acting transactions in Oregon through the Oregon pool,
+# each a new student and document (its marker) and one of: a transfer, a delete,
+# a delete and restore, a delete and purge, a request. Bounded; stops when told.
+writer() {
+    local i=0 ok=0 failed=0
+    while [ $i -lt 2000 ] && [ ! -e "$DIR/stop" ]; do
+        i=$((i + 1))
+        local op
+        case $((i % 5)) in
+            0) op="SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[(SELECT max(d.id) FROM samegoal.documents d WHERE d.title = 'W-$i')], 'cedar.k12.example', 'C-2001', 'cteacher', allow_mismatch => true);" ;;
+            1) op="SELECT samegoal.sg_delete_documents(ARRAY[(SELECT max(d.id) FROM samegoal.documents d WHERE d.title = 'W-$i')]);" ;;
+            2) op="SELECT samegoal.sg_delete_documents(ARRAY[(SELECT max(d.id) FROM samegoal.documents d WHERE d.title = 'W-$i')]);
+                   SELECT samegoal.sg_restore_documents(ARRAY[(SELECT max(d.id) FROM samegoal.documents d WHERE d.title = 'W-$i')]);" ;;
+            3) op="SELECT samegoal.sg_delete_documents(ARRAY[(SELECT max(d.id) FROM samegoal.documents d WHERE d.title = 'W-$i')]);
+                   SELECT samegoal.sg_purge_documents(ARRAY[(SELECT max(d.id) FROM samegoal.documents d WHERE d.title = 'W-$i')]);" ;;
+            4) op="SELECT samegoal.sg_request_transfer('cedar.k12.example', 'W-$i', 'madmin');" ;;
+        esac
+        if app -d samegoal_or >/dev/null 2>>"$DIR/writer.err" <<SQL
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+INSERT INTO samegoal.students (sis_student_id, first_name, last_name) VALUES ('W-$i', 'Wren', 'Writer');
+INSERT INTO samegoal.documents (student_id, owner_id, doc_type, title)
+SELECT s.id, u.id, 'IEP', 'W-$i' FROM samegoal.students s, samegoal.users u
+ WHERE s.sis_student_id = 'W-$i' AND u.username = 'madmin';
+$op
+COMMIT;
+SQL
+        then ok=$((ok + 1)); echo "W-$i" >>"$DIR/committed"
+        else failed=$((failed + 1)); echo "W-$i failed" >>"$DIR/writer.err"
+        fi
+    done
+    echo "$i $ok $failed" >"$DIR/writer.done"
+}
+: >"$DIR/committed"
+: >"$DIR/writer.err"
+writer &
+WRITER_PID=$!
+sleep 1
+
+# Every table's rows of the given districts, as a fingerprint per table.
+FINGERPRINT_SQL="
+SELECT 'districts ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.districts t WHERE id IN (\$IDS)
+UNION ALL SELECT 'users ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.users t WHERE district_id IN (\$IDS)
+UNION ALL SELECT 'students ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.students t WHERE district_id IN (\$IDS)
+UNION ALL SELECT 'documents ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.documents t WHERE district_id IN (\$IDS)
+UNION ALL SELECT 'document_files ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.document_files t WHERE district_id IN (\$IDS)
+UNION ALL SELECT 'transfers ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.transfers t WHERE sending_district_id IN (\$IDS)
+UNION ALL SELECT 'transfer_documents ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.transfer_id, t.source_document_id), '')) FROM samegoal.transfer_documents t WHERE sending_district_id IN (\$IDS)
+UNION ALL SELECT 'purged_documents ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.document_id), '')) FROM samegoal.purged_documents t WHERE district_id IN (\$IDS)
+UNION ALL SELECT 'transfer_requests ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.transfer_requests t WHERE requesting_district_id IN (\$IDS)
+UNION ALL SELECT 'district_words ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM samegoal.district_words t WHERE district_id IN (\$IDS)"
+fingerprints() { local f=$1 ids=$2; $f -c "${FINGERPRINT_SQL//\$IDS/$ids}"; }
+
+PUB_TABLES="samegoal.districts WHERE (id IN (\$IDS)), samegoal.users WHERE (district_id IN (\$IDS)),
+    samegoal.students WHERE (district_id IN (\$IDS)), samegoal.documents WHERE (district_id IN (\$IDS)),
+    samegoal.document_files WHERE (district_id IN (\$IDS)), samegoal.transfers WHERE (sending_district_id IN (\$IDS)),
+    samegoal.transfer_documents WHERE (sending_district_id IN (\$IDS)),
+    samegoal.purged_documents WHERE (district_id IN (\$IDS)),
+    samegoal.transfer_requests WHERE (requesting_district_id IN (\$IDS))"
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# move SRC_FN SRC_PORT DST_FN IDS: Oregon from one node to the other, cutover included.
+move_oregon() {
+    local src=$1 src_port=$2 dst=$3 ids=$4
+    $dst -c "INSERT INTO samegoal.node_states VALUES ('OR', 'moving_in')
+             ON CONFLICT (state) DO UPDATE SET status = 'moving_in'"
+    $src -c "CREATE PUBLICATION sg_move_or FOR TABLE ${PUB_TABLES//\$IDS/$ids}"
+    local t0; t0=$(now)
+    $dst -c "CREATE SUBSCRIPTION sg_move_or
+               CONNECTION 'host=127.0.0.1 port=$src_port dbname=samegoal user=postgres password=$PW'
+               PUBLICATION sg_move_or"
+    for _ in $(seq 600); do
+        [ "$($dst -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ] && break
+        sleep 0.1
+    done
+    [ "$($dst -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ] || fail "the initial copy did not finish"
+    COPY_SECONDS=$(elapsed "$t0" "$(now)")
+    say "initial copy: ${COPY_SECONDS} s; streaming"
+    sleep "${STREAM_SECONDS:-2}"
+
+    # Cutover. PAUSE waits for the pool's transactions in flight, then holds new ones.
+    local p0; p0=$(now)
+    bouncer_admin 'PAUSE samegoal_or' >/dev/null
+    $src -c "UPDATE samegoal.node_states SET status = 'moved_out' WHERE state = 'OR';
+             INSERT INTO samegoal.node_states SELECT 'OR', 'moved_out' WHERE NOT EXISTS
+                 (SELECT FROM samegoal.node_states WHERE state = 'OR')"
+    local lsn; lsn=$($src -c 'SELECT pg_current_wal_lsn()')
+    for _ in $(seq 600); do
+        [ "$($src -c "SELECT confirmed_flush_lsn >= '$lsn' FROM pg_replication_slots WHERE slot_name = 'sg_move_or'")" = t ] && break
+        sleep 0.02
+    done
+    fingerprints "$src" "$ids" >"$DIR/fp-src"
+    fingerprints "$dst" "$ids" >"$DIR/fp-dst"
+    diff -u "$DIR/fp-src" "$DIR/fp-dst" || fail "fingerprints differ at cutover"
+    $dst -c "UPDATE samegoal.node_states SET status = 'serving' WHERE state = 'OR'"
+    write_bouncer_ini "$5"
+    bouncer_admin 'RELOAD' >/dev/null
+    bouncer_admin 'RESUME samegoal_or' >/dev/null
+    PAUSE_SECONDS=$(elapsed "$p0" "$(now)")
+    say "cutover: pause ${PAUSE_SECONDS} s; every table's fingerprint equal on both nodes:"
+    sed 's/^/scaleout:     /' "$DIR/fp-src"
+
+    $dst -c 'DROP SUBSCRIPTION sg_move_or'
+    $src -c 'DROP PUBLICATION sg_move_or'
+    MOVED_ROWS=$(awk '$1 != "district_words" { n += $2 } END { print n }' "$DIR/fp-dst")
+    MOVED_BYTES=$($dst -c "SELECT sum(octet_length(f.data)) || ' bytes of files (' || pg_size_pretty(sum(pg_column_size(f.*))) || ' stored)' FROM samegoal.document_files f WHERE district_id IN ($ids)")
+    say "moved: $MOVED_ROWS rows, $MOVED_BYTES"
+}
+
+say "moving Oregon (districts $OREGON) from node 1 to node 2 while the writer commits"
+move_oregon qa "$PA" qb "$OREGON" "$PB"
+sleep 1
+touch "$DIR/stop"
+wait "$WRITER_PID"
+WRITER_PID=
+read -r tries committed failures <"$DIR/writer.done"
+say "writer: $tries transactions, $committed committed, $failures failed"
+[ "$failures" -eq 0 ] || { cat "$DIR/writer.err"; fail "the writer saw failures"; }
+[ "$committed" -gt 20 ] || fail "the writer committed too little to mean anything"
+
+# Every commit the writer saw succeed is on node 2.
+present=$(qb -c "SELECT count(*) FROM samegoal.students WHERE sis_student_id = ANY (string_to_array('$(paste -sd, "$DIR/committed")', ','))")
+[ "$present" -eq "$committed" ] || fail "$present of $committed committed transactions are on node 2"
+say "every one of the $committed commits is on node 2"
+
+# Node 1 fences Oregon, then releases it.
+psql -X -q -At -v ON_ERROR_STOP=1 -p "$PA" -d samegoal -c 'BEGIN' -c "SELECT samegoal.sg_act_as('maple.k12.example', 'madmin')" 2>"$DIR/fence.err" \
+    && fail "node 1 still serves Oregon"
+grep -q 'served by another node' "$DIR/fence.err" || fail "no SG014 on node 1"
+say "node 1: SG014 for Oregon"
+released=$(qa -c "SELECT samegoal.sg_release_state('OR')")
+left=$(fingerprints qa "$OREGON" | awk '{ n += $2 } END { print n }')
+[ "$left" -eq 0 ] || fail "$left rows of Oregon left on node 1"
+[ "$(qa -c "SELECT count(*) FROM samegoal.districts WHERE state = 'OR'")" -eq 0 ] || fail "Oregon districts left"
+say "node 1: sg_release_state('OR') deleted $released rows; nothing of Oregon left"
+psql -X -q -At -v ON_ERROR_STOP=1 -p "$PA" -d samegoal -c 'BEGIN' -c "SELECT samegoal.sg_act_as('maple.k12.example', 'madmin')" 2>"$DIR/fence.err" && true
+grep -q 'no active SameGoal user' "$DIR/fence.err" || fail "node 1 does not answer 28000 after the release"
+
+# Transfers inside Oregon work on node 2; a cross-state one still gives SG010.
+app -d samegoal_or >/dev/null <<'SQL' || fail "a transfer inside Oregon failed on node 2"
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[1, 2], 'cedar.k12.example', 'C-2001', 'cteacher');
+COMMIT;
+SQL
+app -d samegoal_or -o /dev/null -c 'BEGIN' -c "SELECT samegoal.sg_act_as('maple.k12.example', 'madmin')" \
+    -c "SELECT samegoal.sg_transfer_documents(ARRAY[3], 'spruce.k12.example', 'S-1', 'sadmin')" 2>"$DIR/sg010.err" \
+    && fail "a transfer to Idaho succeeded"
+grep -q 'another state' "$DIR/sg010.err" || { cat "$DIR/sg010.err"; fail "no SG010 for a transfer to Idaho"; }
+say "node 2: a transfer inside Oregon works; to Idaho: SG010"
+
+# National reporting through the PL/Proxy router (a database on node 1's cluster).
+psql -X -q -v ON_ERROR_STOP=1 -p "$PA" -d postgres -c 'CREATE DATABASE samegoal_router' \
+    -c "CREATE ROLE router_reader LOGIN PASSWORD '$PW'" -c 'CREATE ROLE router_app LOGIN'
+psql -X -q -v ON_ERROR_STOP=1 -p "$PA" -d samegoal_router \
+    -v nodes="'host=127.0.0.1 port=$PA dbname=samegoal', 'host=127.0.0.1 port=$PB dbname=samegoal'" \
+    -v reporting_user=report_reader -v reporting_password="$PW" -f router/router.sql >/dev/null
+psql -X -q -p "$PA" -d samegoal_router -c 'GRANT samegoal_reporting TO router_reader' \
+    -c "INSERT INTO samegoal_router.state_nodes VALUES ('OR', 2, 'host=127.0.0.1 port=$PB'), ('WA', 1, 'host=127.0.0.1 port=$PA'), ('ID', 2, 'host=127.0.0.1 port=$PB')"
+summary=$(PGUSER=router_reader psql -X -q -At -p "$PA" -d samegoal_router \
+    -c 'SELECT state, districts, students FROM samegoal_router.national_summary' | paste -sd' ')
+directory=$(PGUSER=router_reader psql -X -q -At -p "$PA" -d samegoal_router \
+    -c 'SELECT string_agg(domain, $$ $$ ORDER BY domain) FROM samegoal_router.sg_directory_export()')
+say "router, merged from both nodes: summary $summary; directory $directory"
+case "$summary" in "ID|1|1 OR|"*" WA|1|1") ;; *) fail "the merged summary is not ID, OR, WA" ;; esac
+[ "$directory" = "cedar.k12.example maple.k12.example pine.k12.example spruce.k12.example" ] \
+    || fail "the merged directory is wrong"
+PGUSER=postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PA" -d samegoal_router -c 'SET ROLE router_app' \
+    -c 'SELECT * FROM samegoal_router.sg_state_summary()' 2>"$DIR/router.err" && fail "a role without samegoal_reporting read the router"
+grep -q 'permission denied' "$DIR/router.err" || fail "no 42501 on the router"
+app -d samegoal_or -c 'SELECT * FROM samegoal.sg_state_summary()' 2>"$DIR/node-report.err" && fail "the application read the summary"
+grep -q 'permission denied' "$DIR/node-report.err" || fail "no 42501 for the application on a node"
+say "router: reporting for samegoal_reporting only (42501 for others, on the router and on the nodes)"
+
+# Oregon moves back to node 1: the rows made on node 2 keep node 2's ids, new
+# rows on node 1 get node 1's, and nothing collides.
+say "moving Oregon back to node 1"
+STREAM_SECONDS=0.5
+move_oregon qb "$PB" qa "$OREGON" "$PA"
+qb -c "SELECT samegoal.sg_release_state('OR')" >/dev/null
+app -d samegoal_or >/dev/null <<'SQL' || fail "writing Oregon on node 1 after the move back failed"
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+INSERT INTO samegoal.students (sis_student_id, first_name, last_name) VALUES ('BACK-1', 'Back', 'Home');
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[1, 2], 'cedar.k12.example', 'C-2002', 'cadmin', allow_mismatch => true);
+COMMIT;
+SQL
+ranges=$(qa -c "SELECT string_agg(DISTINCT (id >> 40)::text, ',' ORDER BY (id >> 40)::text) FROM samegoal.students")
+# (node 0's range: the rows node 1 held before it was numbered)
+[ "$ranges" = "0,1,2" ] || fail "students ids are not from node 1's and node 2's ranges: $ranges"
+say "node 1 serves Oregon again: ids from node 1 and node 2 side by side, no conflict"
+say "OK"
