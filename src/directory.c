@@ -121,33 +121,28 @@ acting_district_state(int64 district_id)
 	" ORDER BY d.name, d.domain"
 
 /*
- * The first two ranks. The exact domain is one entry of the index on (state,
- * lower(domain)); the domain prefixes are the range from the search up to the
- * least string above every string it starts, in bytewise order. When fewer
- * than MANY_MATCHES domains start with the search, the range is read and put
- * in order (exact first, then by name); otherwise the exact domain is looked
- * up and the prefixes are walked in name order.
+ * The first two ranks, exact domain and domain prefix: the range of the index
+ * on (state, lower(domain)) from the search up to the least string above
+ * every string it starts, in bytewise order, read from the index alone, put
+ * in order (exact first, then by name); then the rows of the first limit.
+ * Domain prefixes follow names ("maplef" is the start of Maplefield's
+ * domains), so a walk in name order would read every name before them.
+ * When no string is above the search, the prefixes are walked in name order.
  * Parameters: $1 state, $2 acting district id, $3 lowered search, $4 the
- * string above, $5 limit.
+ * string above (the prefix pattern for the walk), $5 limit.
  */
-static SgStatement domain_prefix_count_statement =
-DIRECTORY_STATEMENT("SELECT count(*) FROM (SELECT FROM samegoal.districts d"
-					" WHERE d.state = $1"
-					"   AND lower(d.domain) COLLATE \"C\" >= $2"
-					"   AND lower(d.domain) COLLATE \"C\" < $3"
-					" LIMIT " CppAsString2(MANY_MATCHES) ") d",
-					3, TEXTOID, TEXTOID, TEXTOID);
-
 static SgStatement domain_prefixes_statement =
 DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
-					"  FROM samegoal.districts d"
-					" WHERE d.state = $1"
-					"   AND lower(d.domain) COLLATE \"C\" >= $3"
-					"   AND lower(d.domain) COLLATE \"C\" < $4"
-					"   AND d.id <> $2"
-					" ORDER BY CASE WHEN lower(d.domain) = $3 THEN 0 ELSE 1 END,"
-					"          d.name, d.domain"
-					" LIMIT $5",
+					"  FROM (SELECT w.id, lower(w.domain) = $3 AS exact, w.name, w.domain"
+					"          FROM samegoal.districts w"
+					"         WHERE w.state = $1"
+					"           AND lower(w.domain) COLLATE \"C\" >= $3"
+					"           AND lower(w.domain) COLLATE \"C\" < $4"
+					"           AND w.id <> $2"
+					"         ORDER BY exact DESC, w.name, w.domain"
+					"         LIMIT $5) c"
+					"  JOIN samegoal.districts d ON d.id = c.id"
+					" ORDER BY c.exact DESC, d.name, d.domain",
 					5, TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID);
 
 static SgStatement exact_domain_statement =
@@ -170,30 +165,21 @@ find_domain_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	int32		found;
 
 	args[0] = state;
+	args[1] = Int64GetDatum(district_id);
+	args[2] = CStringGetTextDatum(search->lowered);
+	args[4] = Int32GetDatum(limit);
 	if (above != NULL)
 	{
-		args[1] = CStringGetTextDatum(search->lowered);
-		args[2] = PointerGetDatum(above);
-		(void) sg_execute(&domain_prefix_count_statement, args);
-	}
-	if (above != NULL && sg_result_int64(0, 1) < MANY_MATCHES)
-	{
-		args[1] = Int64GetDatum(district_id);
-		args[2] = CStringGetTextDatum(search->lowered);
 		args[3] = PointerGetDatum(above);
-		args[4] = Int32GetDatum(limit);
 		(void) sg_execute(&domain_prefixes_statement, args);
 		return directory_store_results(rsinfo);
 	}
 
-	args[1] = Int64GetDatum(district_id);
-	args[2] = CStringGetTextDatum(search->lowered);
-	args[3] = CStringGetTextDatum(search->prefix);
-	args[4] = Int32GetDatum(limit);
 	(void) sg_execute(&exact_domain_statement, args);
 	found = directory_store_results(rsinfo);
 	if (found < limit)
 	{
+		args[3] = CStringGetTextDatum(search->prefix);
 		args[4] = Int32GetDatum(limit - found);
 		(void) sg_execute(&domain_prefix_walk_statement, args);
 		found += directory_store_results(rsinfo);

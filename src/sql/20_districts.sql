@@ -32,6 +32,13 @@ GRANT SELECT ON samegoal.districts TO samegoal_app;
 SELECT pg_catalog.pg_extension_config_dump('samegoal.districts', '');
 SELECT pg_catalog.pg_extension_config_dump('samegoal.districts_id_seq', '');
 
+-- The sessions' caches of acting identities follow every change of districts,
+-- whoever makes it, also under session_replication_role = replica.
+CREATE TRIGGER districts_identity_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.districts
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
+ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_identity_changed;
+
 -- A row of tenant data never moves to another district, whoever writes it: the
 -- composite foreign keys keep a row consistent with what it references, not with
 -- the district that owned it. Each table of tenant data runs this trigger.
