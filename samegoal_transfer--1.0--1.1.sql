@@ -855,5 +855,31 @@ GRANT EXECUTE ON FUNCTION
     samegoal.sg_acknowledge_transfer(bigint)
 TO samegoal_app;
 
+-- The directory reads a state's domain prefixes, with the names and ids that put
+-- them in order, from the index alone.
+DROP INDEX samegoal.districts_state_domain_idx;
+CREATE INDEX districts_state_domain_idx ON samegoal.districts (state, (lower(domain) COLLATE "C"))
+    INCLUDE (name, domain, id);
+
+-- sg_act_as keeps the identities it looked up, per session, until users or
+-- districts change: a statement trigger on each tells every session's cache (at
+-- commit, or at once in the changing session); see src/identity_cache.c.
+CREATE FUNCTION samegoal.sg_identity_changed()
+RETURNS trigger
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'sg_identity_changed';
+
+COMMENT ON FUNCTION samegoal.sg_identity_changed() IS
+'Trigger: after a statement that writes users or districts, empties every session''s cache of acting identities';
+
+CREATE TRIGGER districts_identity_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.districts
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
+ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_identity_changed;
+CREATE TRIGGER users_identity_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.users
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
+ALTER TABLE samegoal.users ENABLE ALWAYS TRIGGER users_identity_changed;
+
 -- As at the end of the install script: no function is PUBLIC's.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA samegoal FROM PUBLIC;

@@ -277,36 +277,19 @@ find_word_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
  * ("area", "rockton") before the kind of district ("school district") that
  * most names share.
  *
- * In a state of fewer than LARGE_STATE districts the candidates are ANDed
- * with the state's, read from the index on state; in a larger one that
- * bitmap would cost more than it saves, and the state is checked on the
- * candidates. A search without a word of three characters walks the state's
- * districts in name order: a trigram index would read all of itself.
+ * The state is checked on the candidates, not ANDed with the index on state:
+ * that bitmap holds every district of the state, which in a large state
+ * costs more than the candidates of every state (and a plan made while the
+ * table was small reads the whole state and filters it). A search without a
+ * word of three characters walks the state's districts in name order: a
+ * trigram index would read all of itself.
  * Parameters: $1 state, $2 acting district id, $3 lowered search, $4 prefix
  * pattern, $5 word-prefix patterns, $6 candidate pattern, $7 limit.
  */
-#define LARGE_STATE		2000
-
 #define FOURTH_RANK_TEST(alias) \
 	"NOT lower(" alias ".domain) LIKE $4 AND NOT lower(" alias ".name) LIKE ANY ($5)"
 
-static SgStatement state_size_statement =
-DIRECTORY_STATEMENT("SELECT count(*) FROM (SELECT FROM samegoal.districts d WHERE d.state = $1"
-					" LIMIT " CppAsString2(LARGE_STATE) ") d",
-					1, TEXTOID);
-
 static SgStatement substrings_indexed_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
-					"  FROM samegoal.districts d"
-					" WHERE d.state = $1 AND d.id <> $2"
-					"   AND ((lower(d.domain) LIKE $6 AND strpos(lower(d.domain), $3) > 0)"
-					"        OR (lower(d.name) LIKE $6 AND strpos(lower(d.name), $3) > 0))"
-					"   AND " FOURTH_RANK_TEST("d")
-					" ORDER BY d.name, d.domain"
-					" LIMIT $7",
-					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
-
-static SgStatement substrings_large_state_statement =
 DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					"  FROM (SELECT * FROM samegoal.districts c"
 					"         WHERE (lower(c.domain) LIKE $6 AND strpos(lower(c.domain), $3) > 0)"
@@ -337,11 +320,7 @@ find_substrings(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	Datum		args[7];
 
 	if (search->has_trigram)
-	{
-		(void) sg_execute(&state_size_statement, &state);
-		statement = sg_result_int64(0, 1) >= LARGE_STATE ?
-			&substrings_large_state_statement : &substrings_indexed_statement;
-	}
+		statement = &substrings_indexed_statement;
 	args[0] = state;
 	args[1] = Int64GetDatum(district_id);
 	args[2] = CStringGetTextDatum(search->lowered);

@@ -610,7 +610,8 @@ add_label_candidates(Datum state, const char *label, int32 wanted,
 static SgStatement similar_statement =
 DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) c(id, score)"
-					"  JOIN samegoal.districts d ON d.id = c.id"
+					" CROSS JOIN LATERAL (SELECT w.* FROM samegoal.districts w"
+					"                      WHERE w.id = c.id OFFSET 0) d"
 					" WHERE d.id <> $3"
 					"   AND strpos(lower(d.domain), $4) = 0 AND strpos(lower(d.name), $4) = 0"
 					" ORDER BY c.score DESC, d.name, d.domain"
