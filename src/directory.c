@@ -277,17 +277,39 @@ find_word_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
  * ("area", "rockton") before the kind of district ("school district") that
  * most names share.
  *
- * The state is checked on the candidates, not ANDed with the index on state:
- * that bitmap holds every district of the state, which in a large state
- * costs more than the candidates of every state (and a plan made while the
- * table was small reads the whole state and filters it). A search without a
- * word of three characters walks the state's districts in name order: a
- * trigram index would read all of itself.
+ * In a state that holds a small share of all districts, the candidates are
+ * ANDed with the state's, read from the index on state. In a state of
+ * LARGE_STATE districts or more, or one holding a quarter of them or more,
+ * that bitmap would cost more than it saves (and a plan made while the table
+ * was small reads the whole state and filters it): the state is checked on
+ * the candidates. A search without a word of three characters walks the
+ * state's districts in name order: a trigram index would read all of itself.
  * Parameters: $1 state, $2 acting district id, $3 lowered search, $4 prefix
  * pattern, $5 word-prefix patterns, $6 candidate pattern, $7 limit.
  */
 #define FOURTH_RANK_TEST(alias) \
 	"NOT lower(" alias ".domain) LIKE $4 AND NOT lower(" alias ".name) LIKE ANY ($5)"
+
+#define LARGE_STATE		2000
+
+static SgStatement state_share_statement =
+DIRECTORY_STATEMENT("SELECT (SELECT count(*) FROM (SELECT FROM samegoal.districts d WHERE d.state = $1"
+					"                            LIMIT " CppAsString2(LARGE_STATE) ") d) * 4"
+					"       >= LEAST((SELECT c.reltuples FROM pg_catalog.pg_class c"
+					"                  WHERE c.oid = 'samegoal.districts'::pg_catalog.regclass),"
+					"                " CppAsString2(LARGE_STATE) " * 4)",
+					1, TEXTOID);
+
+static SgStatement substrings_state_statement =
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM samegoal.districts d"
+					" WHERE d.state = $1 AND d.id <> $2"
+					"   AND ((lower(d.domain) LIKE $6 AND strpos(lower(d.domain), $3) > 0)"
+					"        OR (lower(d.name) LIKE $6 AND strpos(lower(d.name), $3) > 0))"
+					"   AND " FOURTH_RANK_TEST("d")
+					" ORDER BY d.name, d.domain"
+					" LIMIT $7",
+					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
 
 static SgStatement substrings_indexed_statement =
 DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
@@ -312,6 +334,46 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					" ORDER BY d.name, d.domain",
 					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
 
+/*
+ * Whether the state is large in the sense above (the typo tolerance asks
+ * too). States grow slowly and the answer only chooses a plan, so the
+ * answers for the last STATE_SIZES_KEPT states are kept for STATE_SIZE_USES
+ * searches each.
+ */
+#define STATE_SIZE_USES	256
+#define STATE_SIZES_KEPT	8
+
+bool
+directory_state_is_large(Datum state)
+{
+	static struct
+	{
+		char		state[8];
+		bool		large;
+		int			uses_left;
+	}			known[STATE_SIZES_KEPT];
+	static int	next = 0;
+	char	   *name = TextDatumGetCString(state);
+	bool		isnull;
+	int			i;
+
+	for (i = 0; i < STATE_SIZES_KEPT; i++)
+		if (known[i].uses_left > 0 && strcmp(name, known[i].state) == 0)
+		{
+			known[i].uses_left--;
+			return known[i].large;
+		}
+	(void) sg_execute(&state_share_statement, &state);
+	i = next;
+	next = (next + 1) % STATE_SIZES_KEPT;
+	known[i].large = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+												&isnull));
+	strlcpy(known[i].state, name, sizeof(known[i].state));
+	/* A longer name than a state's is not kept. */
+	known[i].uses_left = strlen(name) < sizeof(known[i].state) ? STATE_SIZE_USES : 0;
+	return known[i].large;
+}
+
 static int32
 find_substrings(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 				const DirectorySearch *search, int32 limit)
@@ -320,7 +382,8 @@ find_substrings(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	Datum		args[7];
 
 	if (search->has_trigram)
-		statement = &substrings_indexed_statement;
+		statement = directory_state_is_large(state) ?
+			&substrings_indexed_statement : &substrings_state_statement;
 	args[0] = state;
 	args[1] = Int64GetDatum(district_id);
 	args[2] = CStringGetTextDatum(search->lowered);

@@ -259,6 +259,65 @@ match_vocabulary(const DirectorySearch *search, VocabularyMatch **matches)
 }
 
 /*
+ * From the rows (word, district_id) of the last statement, in order of
+ * district, the districts whose name holds, for every typo word, a word like
+ * it, scored by the mean of the likest; returns how many.
+ */
+static int
+score_candidates(const DirectorySearch *search, const VocabularyMatch *matches, int nmatches,
+				 Candidate **candidates)
+{
+	int			nwords = list_length(search->typo_words);
+	int			ncandidates = 0;
+	int			complete = 0;
+
+	*candidates = palloc(sizeof(Candidate) * Max(SPI_processed, 1));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		VocabularyMatch key = {.word = TextDatumGetCString(SPI_getbinval(tuple, desc, 1, &isnull))};
+		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
+		const VocabularyMatch *match = bsearch(&key, matches, nmatches, sizeof(VocabularyMatch),
+											   compare_match_words);
+		Candidate  *candidate = ncandidates > 0 ? &(*candidates)[ncandidates - 1] : NULL;
+
+		/* Rows come sorted by district: one entry per district. */
+		if (candidate == NULL || candidate->id != id)
+		{
+			candidate = &(*candidates)[ncandidates++];
+			candidate->id = id;
+			for (int i = 0; i < SIMILARITY_MAX_WORDS; i++)
+				candidate->best[i] = -1;
+		}
+		if (match == NULL)
+			continue;			/* cannot be: it was asked for */
+		for (int i = 0; i < nwords; i++)
+			candidate->best[i] = Max(candidate->best[i], match->similarity[i]);
+	}
+
+	/* Keep those with a like word for every search word. */
+	for (int c = 0; c < ncandidates; c++)
+	{
+		Candidate  *candidate = &(*candidates)[c];
+		float8		total = 0;
+		bool		all_words = true;
+
+		for (int i = 0; i < nwords; i++)
+		{
+			all_words &= candidate->best[i] >= 0;
+			total += candidate->best[i];
+		}
+		if (!all_words)
+			continue;
+		candidate->score = total / nwords;
+		(*candidates)[complete++] = *candidate;
+	}
+	return complete;
+}
+
+/*
  * The districts of the state whose name holds, for every typo word of the
  * search, a word like it, scored by the mean over the search words of the
  * similarity of the likest; returns how many. Read from the vocabulary and
@@ -289,6 +348,12 @@ DIRECTORY_STATEMENT("SELECT w.district_id"
 					"         LIMIT $3) w"
 					" ORDER BY 1",
 					3, TEXTOID, TEXTARRAYOID, INT4OID);
+
+static SgStatement state_words_statement =
+DIRECTORY_STATEMENT("SELECT w.word, w.district_id FROM samegoal.district_words w"
+					" WHERE w.state = $1 AND w.word = ANY ($2)"
+					" ORDER BY w.district_id",
+					2, TEXTOID, TEXTARRAYOID);
 
 static SgStatement district_words_statement =
 DIRECTORY_STATEMENT("SELECT w.word, w.district_id FROM samegoal.district_words w"
@@ -354,19 +419,17 @@ intersect_ids(int64 *a, int na, const int64 *b, int nb)
 }
 
 static int
-name_candidates(Datum state, const DirectorySearch *search, Candidate **candidates)
+name_candidates(Datum state, bool large, const DirectorySearch *search, Candidate **candidates)
 {
 	int			nwords = list_length(search->typo_words);
 	VocabularyMatch *matches;
 	int			nmatches = match_vocabulary(search, &matches);
 	Datum	   *words = palloc(sizeof(Datum) * Max(nmatches, 1));
 	int64		frequency[SIMILARITY_MAX_WORDS] = {0};
-	int			order[SIMILARITY_MAX_WORDS];
+	int			order[SIMILARITY_MAX_WORDS] = {0};
 	int64	   *ids;
 	int			nids;
 	Datum		args[2];
-	int			ncandidates = 0;
-	int			complete = 0;
 
 	if (nmatches == 0)
 		return 0;
@@ -374,6 +437,16 @@ name_candidates(Datum state, const DirectorySearch *search, Candidate **candidat
 		words[m] = CStringGetTextDatum(matches[m].word);
 	args[0] = state;
 	args[1] = PointerGetDatum(construct_array(words, nmatches, TEXTOID, -1, false, TYPALIGN_INT));
+
+	/*
+	 * One search word, or a state of modest size: the state's districts
+	 * holding any like word are read at once.
+	 */
+	if (nwords == 1 || !large)
+	{
+		(void) sg_execute(&state_words_statement, args);
+		return score_candidates(search, matches, nmatches, candidates);
+	}
 
 	/* How many districts hold words like each search word (counted up to a bound). */
 	(void) sg_execute(&word_counts_statement, args);
@@ -415,53 +488,54 @@ name_candidates(Datum state, const DirectorySearch *search, Candidate **candidat
 	if (nids == 0)
 		return 0;
 
-	args[0] = PointerGetDatum(sg_int64_array(ids, nids));
-	(void) sg_execute(&district_words_statement, args);
+	/* Many left: the words of the state are the cheaper read. */
+	if (nids > FEW_CANDIDATES * 2)
+		(void) sg_execute(&state_words_statement, args);
+	else
+	{
+		args[0] = PointerGetDatum(sg_int64_array(ids, nids));
+		(void) sg_execute(&district_words_statement, args);
+	}
 
-	*candidates = palloc(sizeof(Candidate) * Max(SPI_processed, 1));
+	return score_candidates(search, matches, nmatches, candidates);
+}
+
+/*
+ * Add the districts of the label statement's result that reach the
+ * threshold to candidates (a district already there keeps the greater
+ * score); returns how many candidates there are.
+ */
+static int
+add_similar_labels(Candidate **candidates, int ncandidates)
+{
+	bool		isnull;
+
+	*candidates = repalloc(*candidates, sizeof(Candidate) * (ncandidates + SPI_processed + 1));
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[row];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		VocabularyMatch key = {.word = TextDatumGetCString(SPI_getbinval(tuple, desc, 1, &isnull))};
-		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
-		const VocabularyMatch *match = bsearch(&key, matches, nmatches, sizeof(VocabularyMatch),
-											   compare_match_words);
-		Candidate  *candidate = ncandidates > 0 ? &(*candidates)[ncandidates - 1] : NULL;
+		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		float4		similarity = DatumGetFloat4(SPI_getbinval(tuple, desc, 2, &isnull));
+		bool		known = false;
 
-		/* Rows come sorted by district: one entry per district. */
-		if (candidate == NULL || candidate->id != id)
-		{
-			candidate = &(*candidates)[ncandidates++];
-			candidate->id = id;
-			for (int i = 0; i < SIMILARITY_MAX_WORDS; i++)
-				candidate->best[i] = -1;
-		}
-		if (match == NULL)
-			continue;			/* cannot be: it was asked for */
-		for (int i = 0; i < nwords; i++)
-			candidate->best[i] = Max(candidate->best[i], match->similarity[i]);
-	}
-
-	/* Keep those with a like word for every search word. */
-	for (int c = 0; c < ncandidates; c++)
-	{
-		Candidate  *candidate = &(*candidates)[c];
-		float8		total = 0;
-		bool		all_words = true;
-
-		for (int i = 0; i < nwords; i++)
-		{
-			all_words &= candidate->best[i] >= 0;
-			total += candidate->best[i];
-		}
-		if (!all_words)
+		/* As pg_trgm's <% decides. */
+		if (!(similarity >= SIMILARITY_THRESHOLD_VALUE))
 			continue;
-		candidate->score = total / nwords;
-		(*candidates)[complete++] = *candidate;
+		for (int c = 0; c < ncandidates && !known; c++)
+			if ((*candidates)[c].id == id)
+			{
+				(*candidates)[c].score = Max((*candidates)[c].score, similarity);
+				known = true;
+			}
+		if (!known)
+		{
+			(*candidates)[ncandidates].id = id;
+			(*candidates)[ncandidates].score = similarity;
+			ncandidates++;
+		}
 	}
-	return complete;
+	return ncandidates;
 }
 
 /*
@@ -496,7 +570,7 @@ DIRECTORY_STATEMENT("SELECT t.trigram, (SELECT count(*) FROM (SELECT FROM samego
  * its rarest trigrams.
  */
 static int
-add_label_candidates(Datum state, const char *label, int32 wanted,
+add_label_candidates(Datum state, bool large, const char *label, int32 wanted,
 					 Candidate **candidates, int ncandidates)
 {
 	Datum		args[4];
@@ -536,6 +610,17 @@ add_label_candidates(Datum state, const char *label, int32 wanted,
 		needed++;
 	nread = ntrigrams - needed + 1;
 
+	/* A state of modest size: count every district's trigrams among all. */
+	if (!large)
+	{
+		args[0] = state;
+		args[1] = CStringGetTextDatum(label);
+		args[2] = PointerGetDatum(trigram_array);
+		args[3] = Int32GetDatum(needed);
+		(void) sg_execute(&label_statement, args);
+		return add_similar_labels(candidates, ncandidates);
+	}
+
 	/* The nread trigrams fewest districts of the state hold. */
 	args[0] = state;
 	args[1] = PointerGetDatum(trigram_array);
@@ -568,32 +653,7 @@ add_label_candidates(Datum state, const char *label, int32 wanted,
 	args[3] = Int32GetDatum(Max(1, needed - (ntrigrams - nread)));
 	(void) sg_execute(&label_statement, args);
 
-	*candidates = repalloc(*candidates, sizeof(Candidate) * (ncandidates + SPI_processed + 1));
-	for (uint64 row = 0; row < SPI_processed; row++)
-	{
-		HeapTuple	tuple = SPI_tuptable->vals[row];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
-		float4		similarity = DatumGetFloat4(SPI_getbinval(tuple, desc, 2, &isnull));
-		bool		known = false;
-
-		/* As pg_trgm's <% decides. */
-		if (!(similarity >= SIMILARITY_THRESHOLD_VALUE))
-			continue;
-		for (int c = 0; c < ncandidates && !known; c++)
-			if ((*candidates)[c].id == id)
-			{
-				(*candidates)[c].score = Max((*candidates)[c].score, similarity);
-				known = true;
-			}
-		if (!known)
-		{
-			(*candidates)[ncandidates].id = id;
-			(*candidates)[ncandidates].score = similarity;
-			ncandidates++;
-		}
-	}
-	return ncandidates;
+	return add_similar_labels(candidates, ncandidates);
 }
 
 /*
@@ -628,17 +688,19 @@ directory_find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	Datum	   *ids;
 	Datum	   *scores;
 	Datum		args[5];
+	bool		large;
 
 	point_trgm_statements();
+	large = directory_state_is_large(state);
 
 	/* Restored when the owner scope ends. */
 	(void) set_config_option("pg_trgm.word_similarity_threshold", SIMILARITY_THRESHOLD,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
 	if (!search->looks_like_domain && search->typo_words != NIL)
-		ncandidates = name_candidates(state, search, &candidates);
+		ncandidates = name_candidates(state, large, search, &candidates);
 	if (search->label != NULL)
-		ncandidates = add_label_candidates(state, search->label, limit + excluded,
+		ncandidates = add_label_candidates(state, large, search->label, limit + excluded,
 										   &candidates, ncandidates);
 	if (ncandidates == 0)
 		return;
