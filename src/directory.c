@@ -7,12 +7,12 @@
  * A search lists districts of the acting district's state, never the acting
  * district itself, matching the search text against domain and name:
  * exactly, as a prefix, as the prefix of a word of the name, as a substring,
- * or with typos, ranked in that order. Cheap statements first look for the
- * exact and prefix domain matches of the whole state and for the word-prefix
- * matches; when these fill max_results, nothing below them can enter.
- * Otherwise one statement finds and ranks the substring matches (the first
- * four ranks); only when they do not fill max_results are districts added by
- * similarity. Every statement is kept with a generic plan.
+ * or with typos, ranked in that order. Each rank is appended to the result
+ * in order, by its own statement, and runs only when the ranks above it
+ * leave room: when they fill max_results, nothing below them is read. A rank
+ * with many matches walks the state's districts in name order and stops at
+ * max_results of them, rather than reading and sorting all of its matches.
+ * Every statement is kept with a generic plan.
  *
  * All the directory reads is one state's districts, but a trigram index holds
  * the districts of every state: a trigram that most names or domains share
