@@ -1,8 +1,8 @@
 \echo Use "ALTER EXTENSION samegoal_transfer UPDATE TO '1.2'" to load this file. \quit
 -- samegoal_transfer 1.1 -> 1.2, written by hand: it must end in exactly the
 -- catalog that samegoal_transfer--1.2.sql installs (test/checks/upgrade.sh).
--- Version 1.2 only adds: the objects below are those of src/sql/85_node.sql and
--- src/sql/86_reporting.sql, in the same order, with the same function bodies.
+-- Version 1.2 adds the objects of src/sql/85_node.sql and 86_reporting.sql, and
+-- what makes a large state's directory and the acting identity cheaper.
 
 -- Built-in names resolve in pg_catalog alone, as in the install script.
 -- ALTER EXTENSION restores search_path after.
@@ -21,6 +21,34 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Speed: the directory's domain index, the cache of acting identities -------
+
+-- The directory reads a state's domain prefixes, with the names and ids that put
+-- them in order, from the index alone.
+DROP INDEX samegoal.districts_state_domain_idx;
+CREATE INDEX districts_state_domain_idx ON samegoal.districts (state, (lower(domain) COLLATE "C"))
+    INCLUDE (name, domain, id);
+
+-- sg_act_as keeps the identities it looked up, per session, until users or
+-- districts change: a statement trigger on each tells every session's cache (at
+-- commit, or at once in the changing session); see src/identity_cache.c.
+CREATE FUNCTION samegoal.sg_identity_changed()
+RETURNS trigger
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'sg_identity_changed';
+
+COMMENT ON FUNCTION samegoal.sg_identity_changed() IS
+'Trigger: after a statement that writes users, districts or node_states, empties every session''s cache of acting identities';
+
+CREATE TRIGGER districts_identity_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.districts
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
+ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_identity_changed;
+CREATE TRIGGER users_identity_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.users
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
+ALTER TABLE samegoal.users ENABLE ALWAYS TRIGGER users_identity_changed;
 
 -- Node ids ---------------------------------------------------------------------
 
@@ -186,6 +214,12 @@ ALTER TABLE samegoal.node_states ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.node_states FORCE ROW LEVEL SECURITY;
 CREATE POLICY node_states_owner ON samegoal.node_states USING (true) WITH CHECK (true);
 SELECT pg_catalog.pg_extension_config_dump('samegoal.node_states', '');
+-- A change of the served states empties every session's cache of acting
+-- identities (src/identity_cache.c), as a change of users or districts does.
+CREATE TRIGGER node_states_identity_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.node_states
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
+ALTER TABLE samegoal.node_states ENABLE ALWAYS TRIGGER node_states_identity_changed;
 
 -- Releasing a moved state ----------------------------------------------------------
 

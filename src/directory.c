@@ -7,12 +7,12 @@
  * A search lists districts of the acting district's state, never the acting
  * district itself, matching the search text against domain and name:
  * exactly, as a prefix, as the prefix of a word of the name, as a substring,
- * or with typos, ranked in that order. Cheap statements first look for the
- * exact and prefix domain matches of the whole state and for the word-prefix
- * matches; when these fill max_results, nothing below them can enter.
- * Otherwise one statement finds and ranks the substring matches (the first
- * four ranks); only when they do not fill max_results are districts added by
- * similarity. Every statement is kept with a generic plan.
+ * or with typos, ranked in that order. Each rank is appended to the result
+ * in order, by its own statement, and runs only when the ranks above it
+ * leave room: when they fill max_results, nothing below them is read. A rank
+ * with many matches walks the state's districts in name order and stops at
+ * max_results of them, rather than reading and sorting all of its matches.
+ * Every statement is kept with a generic plan.
  *
  * All the directory reads is one state's districts, but a trigram index holds
  * the districts of every state: a trigram that most names or domains share
@@ -43,32 +43,6 @@
 
 #define DIRECTORY_MAX_RESULTS	1000
 #define DIRECTORY_COLUMNS		8
-
-/*
- * The substring statement, in two forms that differ only in how they find
- * candidates: through the trigram indexes, with a LIKE pattern holding the
- * first word of the search of at least three characters (a trigram), and by
- * reading the state's districts for searches without one, which would make a
- * trigram index read all of itself. Either way strpos() decides. The index
- * reads only the trigrams of that word: the other words of a search often
- * hold trigrams that nearly every domain or name holds ("k12", "exa", "sch"),
- * whose long posting lists cost far more to read than they narrow the
- * candidates. The first word, because people type the name that sets a
- * district apart ("area", "rockton") before the kind of district ("school
- * district") that most names share.
- * Parameters: $1 state, $2 acting district id, $3 lowered search, $4 prefix
- * pattern, $5 candidate pattern, $6 word-prefix patterns, $7 limit.
- */
-#define SUBSTRING_STATEMENT(test_domain, test_name) \
-	"SELECT " DIRECTORY_SELECT_LIST \
-	"  FROM samegoal.districts d" \
-	" WHERE d.state = $1 AND d.id <> $2 AND (" test_domain " OR " test_name ")" \
-	" ORDER BY CASE WHEN lower(d.domain) = $3 THEN 0" \
-	"               WHEN lower(d.domain) LIKE $4 THEN 1" \
-	"               WHEN lower(d.name) LIKE ANY ($6) THEN 2" \
-	"               ELSE 3 END," \
-	"          d.name, d.domain" \
-	" LIMIT $7"
 
 /* Append one row of a directory statement to the function's result. */
 static void
@@ -126,41 +100,91 @@ acting_district_state(int64 district_id)
 }
 
 /*
- * The first two ranks, exact domain and domain prefix, over the whole state,
- * up to limit, ranked: the domains from the search up to the least string
- * above every string it starts, a range of the index on (state,
- * lower(domain)) in bytewise order. Returns false when there is no such
- * string. Parameters: $1 state, $2 acting district id, $3 lowered search, $4
- * the string above, $5 limit.
+ * A walk of the state's districts in name order, read from the index on
+ * (state, name, domain) alone, that keeps those meeting a rank's condition
+ * and stops at limit of them: what a rank costs when many districts hold the
+ * search. Each walk is written as WALK(condition on w) and returns the
+ * directory columns in name order. When k of every n districts of the state
+ * meet the condition, it reads about limit * n / k index entries, so the
+ * ranks walk only when they know (from a count capped at MANY_MATCHES) that
+ * many districts meet their condition; fewer are read directly.
+ */
+#define MANY_MATCHES	200
+
+#define WALK(condition) \
+	"SELECT " DIRECTORY_SELECT_LIST \
+	"  FROM (SELECT w.id FROM samegoal.districts w" \
+	"         WHERE w.state = $1 AND w.id <> $2 AND " condition \
+	"         ORDER BY w.name, w.domain" \
+	"         LIMIT $5) c" \
+	"  JOIN samegoal.districts d ON d.id = c.id" \
+	" ORDER BY d.name, d.domain"
+
+/*
+ * The first two ranks, exact domain and domain prefix: the range of the index
+ * on (state, lower(domain)) from the search up to the least string above
+ * every string it starts, in bytewise order, read from the index alone, put
+ * in order (exact first, then by name); then the rows of the first limit.
+ * Domain prefixes follow names ("maplef" is the start of Maplefield's
+ * domains), so a walk in name order would read every name before them.
+ * When no string is above the search, the prefixes are walked in name order.
+ * Parameters: $1 state, $2 acting district id, $3 lowered search, $4 the
+ * string above (the prefix pattern for the walk), $5 limit.
  */
 static SgStatement domain_prefixes_statement =
 DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
-					"  FROM samegoal.districts d"
-					" WHERE d.state = $1"
-					"   AND lower(d.domain) COLLATE \"C\" >= $3"
-					"   AND lower(d.domain) COLLATE \"C\" < $4"
-					"   AND d.id <> $2"
-					" ORDER BY CASE WHEN lower(d.domain) = $3 THEN 0 ELSE 1 END,"
-					"          d.name, d.domain"
-					" LIMIT $5",
+					"  FROM (SELECT w.id, lower(w.domain) = $3 AS exact, w.name, w.domain"
+					"          FROM samegoal.districts w"
+					"         WHERE w.state = $1"
+					"           AND lower(w.domain) COLLATE \"C\" >= $3"
+					"           AND lower(w.domain) COLLATE \"C\" < $4"
+					"           AND w.id <> $2"
+					"         ORDER BY exact DESC, w.name, w.domain"
+					"         LIMIT $5) c"
+					"  JOIN samegoal.districts d ON d.id = c.id"
+					" ORDER BY c.exact DESC, d.name, d.domain",
 					5, TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID);
 
-static bool
-find_domain_prefixes(Datum state, int64 district_id, const DirectorySearch *search,
-					 int32 limit)
+static SgStatement exact_domain_statement =
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM samegoal.districts d"
+					" WHERE lower(d.domain) = $3 AND d.state = $1 AND d.id <> $2",
+					3, TEXTOID, INT8OID, TEXTOID);
+
+static SgStatement domain_prefix_walk_statement =
+DIRECTORY_STATEMENT(WALK("lower(w.domain) LIKE $4 AND lower(w.domain) <> $3"),
+					5, TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID);
+
+/* Append the first two ranks to the result, up to limit; returns how many. */
+static int32
+find_domain_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
+					 const DirectorySearch *search, int32 limit)
 {
 	text	   *above = directory_above_prefix(search->lowered);
 	Datum		args[5];
+	int32		found;
 
-	if (above == NULL)
-		return false;
 	args[0] = state;
 	args[1] = Int64GetDatum(district_id);
 	args[2] = CStringGetTextDatum(search->lowered);
-	args[3] = PointerGetDatum(above);
 	args[4] = Int32GetDatum(limit);
-	(void) sg_execute(&domain_prefixes_statement, args);
-	return true;
+	if (above != NULL)
+	{
+		args[3] = PointerGetDatum(above);
+		(void) sg_execute(&domain_prefixes_statement, args);
+		return directory_store_results(rsinfo);
+	}
+
+	(void) sg_execute(&exact_domain_statement, args);
+	found = directory_store_results(rsinfo);
+	if (found < limit)
+	{
+		args[3] = CStringGetTextDatum(search->prefix);
+		args[4] = Int32GetDatum(limit - found);
+		(void) sg_execute(&domain_prefix_walk_statement, args);
+		found += directory_store_results(rsinfo);
+	}
+	return found;
 }
 
 /*
@@ -179,58 +203,20 @@ third_rank_args(Datum *args, Datum state, int64 district_id, const DirectorySear
 }
 
 /*
- * Districts of the third rank (a word of the name starts with the search, the
- * domain does not) among the state's first NAME_WINDOW districts by name, up
- * to limit, by name. A district past them comes after each of them by name,
- * so when this fills what the first two ranks left of max_results, no other
- * district can displace them: a search for a word most names share ("school
- * di") is answered without reading the many districts that hold it.
+ * The third rank (a word of the name starts with the search, the domain does
+ * not), up to limit, by name, appended to the result; returns how many. Found
+ * through the words of the names that start with the search's first word,
+ * which every one of them has, in the index of district_words; when
+ * MANY_MATCHES names of the state or more hold such words, or the search
+ * starts with no word, by a walk of the state's districts in name order.
  * Parameters: $1 state, $2 acting district id, $3 prefix pattern, $4
- * word-prefix patterns, $5 limit, $6 lowered search.
+ * word-prefix patterns, $5 limit, $6 first word (lowered search for the
+ * walk), $7 the string above every word that starts with it.
  */
-#define NAME_WINDOW		60
-
-static SgStatement word_prefixes_first_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
-					"  FROM (SELECT w.* FROM samegoal.districts w"
-					"         WHERE w.state = $1 AND w.id <> $2"
-					"         ORDER BY w.name, w.domain"
-					"         LIMIT " CppAsString2(NAME_WINDOW) ") d"
-					" WHERE strpos(lower(d.name), $6) > 0 AND lower(d.name) LIKE ANY ($4)"
-					"   AND NOT lower(d.domain) LIKE $3"
-					" ORDER BY d.name, d.domain"
-					" LIMIT $5",
-					6, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID);
-
-static void
-find_word_prefixes_first(Datum state, int64 district_id, const DirectorySearch *search,
-						 int32 limit)
-{
-	Datum		args[6];
-
-	third_rank_args(args, state, district_id, search, limit);
-	args[5] = CStringGetTextDatum(search->lowered);
-	(void) sg_execute(&word_prefixes_first_statement, args);
-}
-
-/*
- * Districts of the third rank (a word of the name starts with the search, the
- * domain does not), up to limit, by name: found through the words of their
- * names that start with the search's first word, which every one of them has,
- * in the index of district_words. Returns false, without looking, when the
- * search starts with no word, or when WORD_PREFIX_MANY names of the state or
- * more hold words starting with it: the state's first districts by name are
- * then the cheaper place to look (find_word_prefixes_first).
- * Parameters: $1 state, $2 acting district id, $3 prefix pattern, $4
- * word-prefix patterns, $5 limit, $6 first word, $7 the string above every
- * word that starts with it.
- */
-#define WORD_PREFIX_MANY	200
-
 static SgStatement word_prefix_count_statement =
 DIRECTORY_STATEMENT("SELECT count(*) FROM (SELECT FROM samegoal.district_words w"
 					" WHERE w.state = $1 AND w.word >= $2 AND w.word < $3"
-					" LIMIT " CppAsString2(WORD_PREFIX_MANY) ") w",
+					" LIMIT " CppAsString2(MANY_MATCHES) ") w",
 					3, TEXTOID, TEXTOID, TEXTOID);
 
 static SgStatement word_prefixes_statement =
@@ -244,56 +230,170 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					" LIMIT $5",
 					7, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID, TEXTOID);
 
-static bool
-find_word_prefixes(Datum state, int64 district_id, const DirectorySearch *search, int32 limit)
+static SgStatement word_prefix_walk_statement =
+DIRECTORY_STATEMENT(WALK("strpos(lower(w.name), $6) > 0 AND lower(w.name) LIKE ANY ($4)"
+						 " AND NOT lower(w.domain) LIKE $3"),
+					6, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID);
+
+static int32
+find_word_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
+				   const DirectorySearch *search, int32 limit)
 {
-	text	   *above;
+	text	   *above = NULL;
 	Datum		args[7];
 
-	if (!search->starts_with_word || (above = directory_above_prefix(search->leading_word)) == NULL)
-		return false;
-
-	args[0] = state;
-	args[1] = CStringGetTextDatum(search->leading_word);
-	args[2] = PointerGetDatum(above);
-	(void) sg_execute(&word_prefix_count_statement, args);
-	if (sg_result_int64(0, 1) >= WORD_PREFIX_MANY)
-		return false;
+	if (search->starts_with_word &&
+		(above = directory_above_prefix(search->leading_word)) != NULL)
+	{
+		args[0] = state;
+		args[1] = CStringGetTextDatum(search->leading_word);
+		args[2] = PointerGetDatum(above);
+		(void) sg_execute(&word_prefix_count_statement, args);
+		if (sg_result_int64(0, 1) < MANY_MATCHES)
+		{
+			third_rank_args(args, state, district_id, search, limit);
+			args[5] = CStringGetTextDatum(search->leading_word);
+			args[6] = PointerGetDatum(above);
+			(void) sg_execute(&word_prefixes_statement, args);
+			return directory_store_results(rsinfo);
+		}
+	}
 
 	third_rank_args(args, state, district_id, search, limit);
-	args[5] = CStringGetTextDatum(search->leading_word);
-	args[6] = PointerGetDatum(above);
-	(void) sg_execute(&word_prefixes_statement, args);
-	return true;
+	args[5] = CStringGetTextDatum(search->lowered);
+	(void) sg_execute(&word_prefix_walk_statement, args);
+	return directory_store_results(rsinfo);
 }
 
-/* Districts whose domain or name holds the search, up to limit, ranked. */
+/*
+ * The fourth rank: districts whose domain or name holds the search, that are
+ * of no rank above, up to limit, by name. Candidates come from the trigram
+ * indexes, through a LIKE pattern holding the first word of the search of at
+ * least three characters (a trigram); strpos() decides. The index reads only
+ * the trigrams of that word: the other words of a search often hold trigrams
+ * that nearly every domain or name holds ("k12", "exa", "sch"), whose long
+ * posting lists cost far more to read than they narrow the candidates. The
+ * first word, because people type the name that sets a district apart
+ * ("area", "rockton") before the kind of district ("school district") that
+ * most names share.
+ *
+ * In a state that holds a small share of all districts, the candidates are
+ * ANDed with the state's, read from the index on state. In a state of
+ * LARGE_STATE districts or more, or one holding a quarter of them or more,
+ * that bitmap would cost more than it saves (and a plan made while the table
+ * was small reads the whole state and filters it): the state is checked on
+ * the candidates. A search without a word of three characters walks the
+ * state's districts in name order: a trigram index would read all of itself.
+ * Parameters: $1 state, $2 acting district id, $3 lowered search, $4 prefix
+ * pattern, $5 word-prefix patterns, $6 candidate pattern, $7 limit.
+ */
+#define FOURTH_RANK_TEST(alias) \
+	"NOT lower(" alias ".domain) LIKE $4 AND NOT lower(" alias ".name) LIKE ANY ($5)"
+
+#define LARGE_STATE		2000
+
+static SgStatement state_share_statement =
+DIRECTORY_STATEMENT("SELECT (SELECT count(*) FROM (SELECT FROM samegoal.districts d WHERE d.state = $1"
+					"                            LIMIT " CppAsString2(LARGE_STATE) ") d) * 4"
+					"       >= LEAST((SELECT c.reltuples FROM pg_catalog.pg_class c"
+					"                  WHERE c.oid = 'samegoal.districts'::pg_catalog.regclass),"
+					"                " CppAsString2(LARGE_STATE) " * 4)",
+					1, TEXTOID);
+
+static SgStatement substrings_state_statement =
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM samegoal.districts d"
+					" WHERE d.state = $1 AND d.id <> $2"
+					"   AND ((lower(d.domain) LIKE $6 AND strpos(lower(d.domain), $3) > 0)"
+					"        OR (lower(d.name) LIKE $6 AND strpos(lower(d.name), $3) > 0))"
+					"   AND " FOURTH_RANK_TEST("d")
+					" ORDER BY d.name, d.domain"
+					" LIMIT $7",
+					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
+
 static SgStatement substrings_indexed_statement =
-DIRECTORY_STATEMENT(SUBSTRING_STATEMENT("(lower(d.domain) LIKE $5 AND strpos(lower(d.domain), $3) > 0)",
-										"(lower(d.name) LIKE $5 AND strpos(lower(d.name), $3) > 0)"),
-					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID);
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM (SELECT * FROM samegoal.districts c"
+					"         WHERE (lower(c.domain) LIKE $6 AND strpos(lower(c.domain), $3) > 0)"
+					"            OR (lower(c.name) LIKE $6 AND strpos(lower(c.name), $3) > 0)"
+					"        OFFSET 0) d"
+					" WHERE d.state = $1 AND d.id <> $2 AND " FOURTH_RANK_TEST("d")
+					" ORDER BY d.name, d.domain"
+					" LIMIT $7",
+					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
 
-static SgStatement substrings_short_statement =
-DIRECTORY_STATEMENT(SUBSTRING_STATEMENT("strpos(lower(d.domain), $3) > 0",
-										"strpos(lower(d.name), $3) > 0"),
-					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID);
+static SgStatement substrings_walk_statement =
+DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+					"  FROM (SELECT w.id FROM samegoal.districts w"
+					"         WHERE w.state = $1 AND w.id <> $2"
+					"           AND (strpos(lower(w.domain), $3) > 0 OR strpos(lower(w.name), $3) > 0)"
+					"           AND " FOURTH_RANK_TEST("w")
+					"         ORDER BY w.name, w.domain"
+					"         LIMIT $7) c"
+					"  JOIN samegoal.districts d ON d.id = c.id"
+					" ORDER BY d.name, d.domain",
+					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
 
-static void
-find_substrings(Datum state, int64 district_id, const DirectorySearch *search, int32 limit)
+/*
+ * Whether the state is large in the sense above (the typo tolerance asks
+ * too). States grow slowly and the answer only chooses a plan, so the
+ * answers for the last STATE_SIZES_KEPT states are kept for STATE_SIZE_USES
+ * searches each.
+ */
+#define STATE_SIZE_USES	256
+#define STATE_SIZES_KEPT	8
+
+bool
+directory_state_is_large(Datum state)
 {
+	static struct
+	{
+		char		state[8];
+		bool		large;
+		int			uses_left;
+	}			known[STATE_SIZES_KEPT];
+	static int	next = 0;
+	char	   *name = TextDatumGetCString(state);
+	bool		isnull;
+	int			i;
+
+	for (i = 0; i < STATE_SIZES_KEPT; i++)
+		if (known[i].uses_left > 0 && strcmp(name, known[i].state) == 0)
+		{
+			known[i].uses_left--;
+			return known[i].large;
+		}
+	(void) sg_execute(&state_share_statement, &state);
+	i = next;
+	next = (next + 1) % STATE_SIZES_KEPT;
+	known[i].large = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+												&isnull));
+	strlcpy(known[i].state, name, sizeof(known[i].state));
+	/* A longer name than a state's is not kept. */
+	known[i].uses_left = strlen(name) < sizeof(known[i].state) ? STATE_SIZE_USES : 0;
+	return known[i].large;
+}
+
+static int32
+find_substrings(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
+				const DirectorySearch *search, int32 limit)
+{
+	SgStatement *statement = &substrings_walk_statement;
 	Datum		args[7];
 
-
+	if (search->has_trigram)
+		statement = directory_state_is_large(state) ?
+			&substrings_indexed_statement : &substrings_state_statement;
 	args[0] = state;
 	args[1] = Int64GetDatum(district_id);
 	args[2] = CStringGetTextDatum(search->lowered);
 	args[3] = CStringGetTextDatum(search->prefix);
-	args[4] = search->has_trigram ? CStringGetTextDatum(search->candidate) :
+	args[4] = PointerGetDatum(search->word_prefix);
+	args[5] = search->has_trigram ? CStringGetTextDatum(search->candidate) :
 		CStringGetTextDatum("");
-	args[5] = PointerGetDatum(search->word_prefix);
 	args[6] = Int32GetDatum(limit);
-	(void) sg_execute(search->has_trigram ? &substrings_indexed_statement :
-					  &substrings_short_statement, args);
+	(void) sg_execute(statement, args);
+	return directory_store_results(rsinfo);
 }
 
 /* The state's districts by name, up to limit. */
@@ -356,41 +456,21 @@ sg_find_district(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		int32		found;
+		int32		found = find_domain_prefixes(rsinfo, state, district_id, &search, limit);
 
 		/*
-		 * When the first ranks alone fill max_results, they are the answer,
-		 * found without reading every district that holds the search.
+		 * Rank by rank, each appended in order; a rank runs only when those
+		 * above it leave room.
 		 */
-		if (find_domain_prefixes(state, district_id, &search, limit))
-		{
-			SPITupleTable *prefixes = SPI_tuptable;
-			uint64		nprefixes = SPI_processed;
-
-			if (nprefixes == (uint64) limit)
-			{
-				(void) directory_store_results(rsinfo);
-				goto done;
-			}
-			if (!find_word_prefixes(state, district_id, &search, limit - (int32) nprefixes))
-				find_word_prefixes_first(state, district_id, &search, limit - (int32) nprefixes);
-			if (nprefixes + SPI_processed == (uint64) limit)
-			{
-				store_rows(rsinfo, prefixes, nprefixes);
-				(void) directory_store_results(rsinfo);
-				goto done;
-			}
-		}
-
-		/* Every substring match ranks above every match by similarity. */
-		find_substrings(state, district_id, &search, limit);
-		found = directory_store_results(rsinfo);
+		if (found < limit)
+			found += find_word_prefixes(rsinfo, state, district_id, &search, limit - found);
+		if (found < limit)
+			found += find_substrings(rsinfo, state, district_id, &search, limit - found);
 		if (found < limit && search.length >= SIMILARITY_MIN_CHARS &&
 			search.length <= SIMILARITY_MAX_CHARS)
 			directory_find_similar(rsinfo, state, district_id, &search, limit - found, found + 1);
 	}
 
-done:
 	sg_spi_finish();
 	sg_leave_owner_scope(&scope);
 	return (Datum) 0;

@@ -93,6 +93,7 @@ typedef struct DirectorySearch
 
 /* directory.c */
 extern int32 directory_store_results(ReturnSetInfo *rsinfo);
+extern bool directory_state_is_large(Datum state);
 
 /* directory_text.c */
 extern bool directory_prepare_search(text *search, DirectorySearch *out);

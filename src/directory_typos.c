@@ -84,8 +84,8 @@ trgm_schema(void)
  * The trigrams statement gives the trigrams of a text ($1).
  *
  * The label statement gives the districts of the state ($1) whose domain's
- * first label holds $4 or more of the trigrams $3 of the search's label ($2),
- * with the similarity of the search's label to theirs.
+ * first label holds $4 or more of the trigrams $3 (some of the search
+ * label's), with the similarity of the search's label ($2) to theirs.
  */
 static void
 point_trgm_statements(void)
@@ -110,11 +110,12 @@ point_trgm_statements(void)
 							  trgm, trgm);
 	trigrams_sql = psprintf("SELECT %s.show_trgm($1)", trgm);
 	label_sql = psprintf("SELECT d.id, %s.word_similarity($2, split_part(lower(d.domain), '.', 1))"
-						 "  FROM samegoal.districts d"
-						 " WHERE d.id IN (SELECT t.district_id FROM samegoal.district_label_trigrams t"
-						 "                 WHERE t.state = $1 AND t.trigram = ANY ($3)"
-						 "                 GROUP BY t.district_id"
-						 "                HAVING count(*) >= $4)",
+						 "  FROM (SELECT t.district_id FROM samegoal.district_label_trigrams t"
+						 "         WHERE t.state = $1 AND t.trigram = ANY ($3)"
+						 "         GROUP BY t.district_id"
+						 "        HAVING count(*) >= $4) c"
+						 " CROSS JOIN LATERAL (SELECT w.id, w.domain FROM samegoal.districts w"
+						 "                      WHERE w.id = c.district_id) d",
 						 trgm);
 	MemoryContextSwitchTo(old);
 
@@ -258,33 +259,17 @@ match_vocabulary(const DirectorySearch *search, VocabularyMatch **matches)
 }
 
 /*
- * The districts of the state whose name holds, for every typo word of the
- * search, a word like it, scored by the mean over the search words of the
- * similarity of the likest; returns how many. Read from the vocabulary and
- * the index of district_words alone, without the districts themselves.
+ * From the rows (word, district_id) of the last statement, in order of
+ * district, the districts whose name holds, for every typo word, a word like
+ * it, scored by the mean of the likest; returns how many.
  */
-static SgStatement district_words_statement =
-DIRECTORY_STATEMENT("SELECT w.word, w.district_id FROM samegoal.district_words w"
-					" WHERE w.state = $1 AND w.word = ANY ($2)"
-					" ORDER BY w.district_id",
-					2, TEXTOID, TEXTARRAYOID);
-
 static int
-name_candidates(Datum state, const DirectorySearch *search, Candidate **candidates)
+score_candidates(const DirectorySearch *search, const VocabularyMatch *matches, int nmatches,
+				 Candidate **candidates)
 {
 	int			nwords = list_length(search->typo_words);
-	VocabularyMatch *matches;
-	int			nmatches = match_vocabulary(search, &matches);
-	Datum	   *words = palloc(sizeof(Datum) * Max(nmatches, 1));
-	Datum		args[2];
 	int			ncandidates = 0;
 	int			complete = 0;
-
-	for (int m = 0; m < nmatches; m++)
-		words[m] = CStringGetTextDatum(matches[m].word);
-	args[0] = state;
-	args[1] = PointerGetDatum(construct_array(words, nmatches, TEXTOID, -1, false, TYPALIGN_INT));
-	(void) sg_execute(&district_words_statement, args);
 
 	*candidates = palloc(sizeof(Candidate) * Max(SPI_processed, 1));
 	for (uint64 row = 0; row < SPI_processed; row++)
@@ -333,62 +318,197 @@ name_candidates(Datum state, const DirectorySearch *search, Candidate **candidat
 }
 
 /*
- * Add to candidates the districts of the state whose domain's first label is
- * like the search's, scored by that similarity; a district already there
- * keeps the greater score. Returns how many candidates there are.
+ * The districts of the state whose name holds, for every typo word of the
+ * search, a word like it, scored by the mean over the search words of the
+ * similarity of the likest; returns how many. Read from the vocabulary and
+ * district_words, without the districts themselves.
  *
- * pg_trgm's word similarity of the search's label to another cannot reach the
- * threshold unless that label holds as large a share of the search label's
- * trigrams, so the districts holding that many are all that need comparing;
- * and when wanted candidates are already known, only those that could be as
- * similar as the wanted-th.
+ * Every such district holds a word like each search word, so the districts
+ * holding a word like the search word whose like words fewest districts hold
+ * are all that can qualify ("maplfield" rather than "school"); while they are
+ * many, those also holding a word like the next rarest are kept. Only then
+ * are the words of the few left read, to score them.
  */
-static int
-add_label_candidates(Datum state, const char *label, int32 wanted,
-					 Candidate **candidates, int ncandidates)
-{
-	Datum		args[4];
-	Datum		trigrams;
-	ArrayType  *trigram_array;
-	int			ntrigrams;
-	int			at_least = 0;
-	bool		isnull;
+#define WORD_COUNT_MAX		256
+#define FEW_CANDIDATES		128
+#define INTERSECT_FACTOR	4
 
-	args[0] = CStringGetTextDatum(label);
-	(void) sg_execute(&trigrams_statement, args);
-	trigrams = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
-		return ncandidates;
-	trigram_array = DatumGetArrayTypeP(trigrams);
-	ntrigrams = ArrayGetNItems(ARR_NDIM(trigram_array), ARR_DIMS(trigram_array));
-	if (ntrigrams == 0)
-		return ncandidates;
-	/* As pg_trgm's index decides, in single precision. */
-	while ((float4) at_least / (float4) ntrigrams < SIMILARITY_THRESHOLD_VALUE)
-		at_least++;
+static SgStatement word_counts_statement =
+DIRECTORY_STATEMENT("SELECT v.word, (SELECT count(*) FROM (SELECT FROM samegoal.district_words w"
+					"                                   WHERE w.state = $1 AND w.word = v.word"
+					"                                   LIMIT " CppAsString2(WORD_COUNT_MAX) ") w)"
+					"  FROM pg_catalog.unnest($2::pg_catalog.text[]) WITH ORDINALITY v(word, n)"
+					" ORDER BY v.n",
+					2, TEXTOID, TEXTARRAYOID);
+
+static SgStatement word_districts_statement =
+DIRECTORY_STATEMENT("SELECT w.district_id"
+					"  FROM (SELECT w.district_id FROM samegoal.district_words w"
+					"         WHERE w.state = $1 AND w.word = ANY ($2)"
+					"         LIMIT $3) w"
+					" ORDER BY 1",
+					3, TEXTOID, TEXTARRAYOID, INT4OID);
+
+static SgStatement state_words_statement =
+DIRECTORY_STATEMENT("SELECT w.word, w.district_id FROM samegoal.district_words w"
+					" WHERE w.state = $1 AND w.word = ANY ($2)"
+					" ORDER BY w.district_id",
+					2, TEXTOID, TEXTARRAYOID);
+
+static SgStatement district_words_statement =
+DIRECTORY_STATEMENT("SELECT w.word, w.district_id FROM samegoal.district_words w"
+					" WHERE w.district_id = ANY ($1) AND w.word = ANY ($2)"
+					" ORDER BY w.district_id",
+					2, INT8ARRAYOID, TEXTARRAYOID);
+
+/*
+ * The districts of the state holding one of the matches like search word i;
+ * NULL when they hold more than at_most such words.
+ */
+static int64 *
+districts_like_word(Datum state, const VocabularyMatch *matches, int nmatches, int i,
+					int32 at_most, int *count)
+{
+	Datum	   *words = palloc(sizeof(Datum) * Max(nmatches, 1));
+	int			nwords = 0;
+	Datum		args[3];
+	int64	   *ids;
+
+	for (int m = 0; m < nmatches; m++)
+		if (matches[m].similarity[i] >= 0)
+			words[nwords++] = CStringGetTextDatum(matches[m].word);
+	args[0] = state;
+	args[1] = PointerGetDatum(construct_array(words, nwords, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = Int32GetDatum(at_most < PG_INT32_MAX ? at_most + 1 : at_most);
+	(void) sg_execute(&word_districts_statement, args);
+	if (SPI_processed > (uint64) at_most)
+		return NULL;
+	ids = palloc(sizeof(int64) * Max(SPI_processed, 1));
+	*count = 0;
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		int64		id = sg_result_int64(row, 1);
+
+		/* In order: a district holding two such words comes twice. */
+		if (*count == 0 || ids[*count - 1] != id)
+			ids[(*count)++] = id;
+	}
+	return ids;
+}
+
+/* Keep in a (sorted) the ids also in b (sorted); returns how many. */
+static int
+intersect_ids(int64 *a, int na, const int64 *b, int nb)
+{
+	int			kept = 0;
+
+	for (int i = 0, j = 0; i < na && j < nb;)
+	{
+		if (a[i] < b[j])
+			i++;
+		else if (a[i] > b[j])
+			j++;
+		else
+		{
+			a[kept++] = a[i];
+			i++;
+			j++;
+		}
+	}
+	return kept;
+}
+
+static int
+name_candidates(Datum state, bool large, const DirectorySearch *search, Candidate **candidates)
+{
+	int			nwords = list_length(search->typo_words);
+	VocabularyMatch *matches;
+	int			nmatches = match_vocabulary(search, &matches);
+	Datum	   *words = palloc(sizeof(Datum) * Max(nmatches, 1));
+	int64		frequency[SIMILARITY_MAX_WORDS] = {0};
+	int			order[SIMILARITY_MAX_WORDS] = {0};
+	int64	   *ids;
+	int			nids;
+	Datum		args[2];
+
+	if (nmatches == 0)
+		return 0;
+	for (int m = 0; m < nmatches; m++)
+		words[m] = CStringGetTextDatum(matches[m].word);
+	args[0] = state;
+	args[1] = PointerGetDatum(construct_array(words, nmatches, TEXTOID, -1, false, TYPALIGN_INT));
 
 	/*
-	 * When the names already gave wanted candidates, a label less like the
-	 * search than the wanted-th of them changes nothing (a slightly lower bar,
-	 * for rounding, only lets a few more be compared).
+	 * One search word, or a state of modest size: the state's districts
+	 * holding any like word are read at once.
 	 */
-	if (ncandidates >= wanted)
+	if (nwords == 1 || !large)
 	{
-		Candidate  *sorted = palloc(sizeof(Candidate) * ncandidates);
-		float8		bar;
-
-		memcpy(sorted, *candidates, sizeof(Candidate) * ncandidates);
-		qsort(sorted, ncandidates, sizeof(Candidate), compare_candidates);
-		bar = sorted[wanted - 1].score - 1e-6;
-		while (at_least < ntrigrams && (float8) ((float4) at_least / (float4) ntrigrams) < bar)
-			at_least++;
+		(void) sg_execute(&state_words_statement, args);
+		return score_candidates(search, matches, nmatches, candidates);
 	}
 
-	args[0] = state;
-	args[1] = CStringGetTextDatum(label);
-	args[2] = PointerGetDatum(trigram_array);
-	args[3] = Int32GetDatum(at_least);
-	(void) sg_execute(&label_statement, args);
+	/* How many districts hold words like each search word (counted up to a bound). */
+	(void) sg_execute(&word_counts_statement, args);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		int64		count = sg_result_int64(row, 2);
+
+		for (int i = 0; i < nwords; i++)
+			if (matches[row].similarity[i] >= 0)
+				frequency[i] += count;
+	}
+	for (int i = 0; i < nwords; i++)
+	{
+		int			at = i;
+
+		/* A search word like no word of the vocabulary: no district qualifies. */
+		if (frequency[i] == 0)
+			return 0;
+		while (at > 0 && frequency[order[at - 1]] > frequency[i])
+		{
+			order[at] = order[at - 1];
+			at--;
+		}
+		order[at] = i;
+	}
+
+	ids = districts_like_word(state, matches, nmatches, order[0], PG_INT32_MAX, &nids);
+	for (int k = 1; k < nwords && nids > FEW_CANDIDATES; k++)
+	{
+		int			nother;
+		int64	   *other = districts_like_word(state, matches, nmatches, order[k],
+												nids * INTERSECT_FACTOR, &nother);
+
+		/* Reading more than a few times as many costs more than it saves. */
+		if (other == NULL)
+			break;
+		nids = intersect_ids(ids, nids, other, nother);
+	}
+	if (nids == 0)
+		return 0;
+
+	/* Many left: the words of the state are the cheaper read. */
+	if (nids > FEW_CANDIDATES * 2)
+		(void) sg_execute(&state_words_statement, args);
+	else
+	{
+		args[0] = PointerGetDatum(sg_int64_array(ids, nids));
+		(void) sg_execute(&district_words_statement, args);
+	}
+
+	return score_candidates(search, matches, nmatches, candidates);
+}
+
+/*
+ * Add the districts of the label statement's result that reach the
+ * threshold to candidates (a district already there keeps the greater
+ * score); returns how many candidates there are.
+ */
+static int
+add_similar_labels(Candidate **candidates, int ncandidates)
+{
+	bool		isnull;
 
 	*candidates = repalloc(*candidates, sizeof(Candidate) * (ncandidates + SPI_processed + 1));
 	for (uint64 row = 0; row < SPI_processed; row++)
@@ -419,6 +539,124 @@ add_label_candidates(Datum state, const char *label, int32 wanted,
 }
 
 /*
+ * How many districts of the state hold each trigram of the search's label,
+ * counted up to TRIGRAM_COUNT_MAX: a few short index ranges.
+ */
+#define TRIGRAM_COUNT_MAX	256
+#define RAREST_SHARE		8
+
+static SgStatement trigram_counts_statement =
+DIRECTORY_STATEMENT("SELECT t.trigram, (SELECT count(*) FROM (SELECT FROM samegoal.district_label_trigrams x"
+					"                                      WHERE x.state = $1 AND x.trigram = t.trigram"
+					"                                      LIMIT " CppAsString2(TRIGRAM_COUNT_MAX) ") x)"
+					"  FROM pg_catalog.unnest($2::pg_catalog.text[]) t(trigram)"
+					" ORDER BY 2, 1",
+					2, TEXTOID, TEXTARRAYOID);
+
+/*
+ * Add to candidates the districts of the state whose domain's first label is
+ * like the search's, scored by that similarity; a district already there
+ * keeps the greater score. Returns how many candidates there are.
+ *
+ * pg_trgm's word similarity of the search's label (n trigrams) to another
+ * cannot reach a bar unless that label holds at least "needed" of them, the
+ * least count whose share of n reaches it. Such a label holds at least one of
+ * any n - needed + 1 of the trigrams; so only the districts holding one of
+ * the n - needed + 1 trigrams fewest districts hold need comparing, and among
+ * them those holding as many of these as the others leave necessary. The bar
+ * is the threshold, or, when the names already gave wanted candidates, the
+ * wanted-th score (a slightly lower bar, for rounding, only lets a few more be
+ * compared): a well-matched search compares only the few districts holding
+ * its rarest trigrams.
+ */
+static int
+add_label_candidates(Datum state, bool large, const char *label, int32 wanted,
+					 Candidate **candidates, int ncandidates)
+{
+	Datum		args[4];
+	Datum		trigrams;
+	ArrayType  *trigram_array;
+	int			ntrigrams;
+	int			needed = 0;
+	int			nread;
+	float8		bar = SIMILARITY_THRESHOLD_VALUE;
+	Datum	   *rarest;
+	int64		rarest_count = 0;
+	int64		all_count = 0;
+	bool		isnull;
+
+	args[0] = CStringGetTextDatum(label);
+	(void) sg_execute(&trigrams_statement, args);
+	trigrams = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return ncandidates;
+	trigram_array = DatumGetArrayTypeP(trigrams);
+	ntrigrams = ArrayGetNItems(ARR_NDIM(trigram_array), ARR_DIMS(trigram_array));
+	if (ntrigrams == 0)
+		return ncandidates;
+
+	if (ncandidates >= wanted)
+	{
+		Candidate  *sorted = palloc(sizeof(Candidate) * ncandidates);
+
+		memcpy(sorted, *candidates, sizeof(Candidate) * ncandidates);
+		qsort(sorted, ncandidates, sizeof(Candidate), compare_candidates);
+		bar = Max(bar, sorted[wanted - 1].score - 1e-6);
+	}
+	/* As pg_trgm's index decides, in single precision. */
+	while ((float4) needed / (float4) ntrigrams < SIMILARITY_THRESHOLD_VALUE)
+		needed++;
+	while (needed < ntrigrams && (float8) ((float4) needed / (float4) ntrigrams) < bar)
+		needed++;
+	nread = ntrigrams - needed + 1;
+
+	/* A state of modest size: count every district's trigrams among all. */
+	if (!large)
+	{
+		args[0] = state;
+		args[1] = CStringGetTextDatum(label);
+		args[2] = PointerGetDatum(trigram_array);
+		args[3] = Int32GetDatum(needed);
+		(void) sg_execute(&label_statement, args);
+		return add_similar_labels(candidates, ncandidates);
+	}
+
+	/* The nread trigrams fewest districts of the state hold. */
+	args[0] = state;
+	args[1] = PointerGetDatum(trigram_array);
+	(void) sg_execute(&trigram_counts_statement, args);
+	rarest = palloc(sizeof(Datum) * Max(SPI_processed, 1));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		int64		count = sg_result_int64(row, 2);
+
+		rarest[row] = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull);
+		all_count += count;
+		if (row < (uint64) nread)
+			rarest_count += count;
+	}
+
+	/*
+	 * Every district holding one of the rarest trigrams is compared; when
+	 * they are not many fewer than the entries of all the trigrams, it is
+	 * cheaper to count each district's trigrams among all of them and compare
+	 * only those that hold the needed number.
+	 */
+	if (rarest_count * RAREST_SHARE > all_count)
+		nread = (int) SPI_processed;
+	if (nread <= 0)
+		return ncandidates;
+
+	args[0] = state;
+	args[1] = CStringGetTextDatum(label);
+	args[2] = PointerGetDatum(construct_array(rarest, nread, TEXTOID, -1, false, TYPALIGN_INT));
+	args[3] = Int32GetDatum(Max(1, needed - (ntrigrams - nread)));
+	(void) sg_execute(&label_statement, args);
+
+	return add_similar_labels(candidates, ncandidates);
+}
+
+/*
  * Districts similar to the search that do not hold it, up to limit, most
  * similar first, then by name, appended to the function's result. At most
  * excluded districts of the state hold the search or act.
@@ -432,7 +670,8 @@ add_label_candidates(Datum state, const char *label, int32 wanted,
 static SgStatement similar_statement =
 DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) c(id, score)"
-					"  JOIN samegoal.districts d ON d.id = c.id"
+					" CROSS JOIN LATERAL (SELECT w.* FROM samegoal.districts w"
+					"                      WHERE w.id = c.id OFFSET 0) d"
 					" WHERE d.id <> $3"
 					"   AND strpos(lower(d.domain), $4) = 0 AND strpos(lower(d.name), $4) = 0"
 					" ORDER BY c.score DESC, d.name, d.domain"
@@ -449,17 +688,19 @@ directory_find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	Datum	   *ids;
 	Datum	   *scores;
 	Datum		args[5];
+	bool		large;
 
 	point_trgm_statements();
+	large = directory_state_is_large(state);
 
 	/* Restored when the owner scope ends. */
 	(void) set_config_option("pg_trgm.word_similarity_threshold", SIMILARITY_THRESHOLD,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
 	if (!search->looks_like_domain && search->typo_words != NIL)
-		ncandidates = name_candidates(state, search, &candidates);
+		ncandidates = name_candidates(state, large, search, &candidates);
 	if (search->label != NULL)
-		ncandidates = add_label_candidates(state, search->label, limit + excluded,
+		ncandidates = add_label_candidates(state, large, search->label, limit + excluded,
 										   &candidates, ncandidates);
 	if (ncandidates == 0)
 		return;

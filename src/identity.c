@@ -219,7 +219,6 @@ Datum
 sg_act_as(PG_FUNCTION_ARGS)
 {
 	ActingIdentity identity = {0, 0};
-	SgOwnerScope scope;
 	bool		unobserved;
 
 	if (!caller_may_act())
@@ -240,17 +239,12 @@ sg_act_as(PG_FUNCTION_ARGS)
 				 errdetail("The module was loaded inside a subtransaction of this transaction, so whether the transaction is a transaction block is not known.") : 0,
 				 errhint("Call it after BEGIN; the identity lasts until the transaction ends.")));
 
-	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
-	{
-		sg_enter_owner_scope(&scope);
-		sg_spi_connect();
-		identity.district_id = sg_check_state_served(sg_find_district_id(text_to_cstring(PG_GETARG_TEXT_PP(0))));
-		if (identity.district_id != 0)
-			identity.user_id = sg_find_active_user(identity.district_id,
-												   text_to_cstring(PG_GETARG_TEXT_PP(1)));
-		sg_spi_finish();
-		sg_leave_owner_scope(&scope);
-	}
+	/* Through the per-session cache of identity_cache.c. */
+	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1) &&
+		!sg_resolve_identity(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+							 text_to_cstring(PG_GETARG_TEXT_PP(1)),
+							 &identity.user_id, &identity.district_id))
+		identity.user_id = 0;
 	if (identity.user_id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),

@@ -61,6 +61,10 @@ extern int64 sg_require_acting_admin(void);
 extern int64 sg_find_district_id(const char *domain);
 extern int64 sg_find_active_user(int64 district_id, const char *login);
 
+/* identity_cache.c: the lookup of sg_act_as, cached per session */
+extern bool sg_resolve_identity(const char *domain, const char *login, int64 *user_id,
+								int64 *district_id);
+
 /* identity.c: arguments */
 extern ArrayType *sg_distinct_id_array(ArrayType *input, int *count);
 extern ArrayType *sg_distinct_id_arg(FunctionCallInfo fcinfo, int argno, int *count);

@@ -52,6 +52,12 @@ ALTER TABLE samegoal.students FORCE ROW LEVEL SECURITY;
 CREATE POLICY students_own ON samegoal.students
     USING (district_id = (SELECT samegoal.sg_current_district_id()));
 
+-- The sessions' caches of acting identities follow every change of users.
+CREATE TRIGGER users_identity_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.users
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
+ALTER TABLE samegoal.users ENABLE ALWAYS TRIGGER users_identity_changed;
+
 GRANT SELECT ON samegoal.users, samegoal.students TO samegoal_app;
 GRANT INSERT (district_id, username, email, full_name, is_admin, is_active),
       UPDATE (username, email, full_name, is_admin, is_active)

@@ -28,8 +28,10 @@ $$;
 CREATE INDEX districts_state_idx ON samegoal.districts (state);
 
 -- The first two ranks, exact domain and domain prefix, are one range of this
--- index: the domains of a state from the search on, in bytewise order.
-CREATE INDEX districts_state_domain_idx ON samegoal.districts (state, (lower(domain) COLLATE "C"));
+-- index: the domains of a state from the search on, in bytewise order, with the
+-- names and ids that put them in order read from the index alone.
+CREATE INDEX districts_state_domain_idx ON samegoal.districts (state, (lower(domain) COLLATE "C"))
+    INCLUDE (name, domain, id);
 
 -- The words of district names, which serve the word-prefix rank and typo
 -- tolerance: sg_directory_words splits a name as sg_find_district splits a search.

@@ -151,3 +151,22 @@ SELECT bench.assert(bool_and(d.student_id = (d.id - 1) / :docs + 1), 'document i
   FROM samegoal.documents d WHERE d.district_id <= :tenants;
 SELECT bench.assert(count(*) = :tenants * :students * :docs, 'tenant documents')
   FROM samegoal.documents d WHERE d.district_id <= :tenants;
+
+-- The usual multi-tenant pattern, for the acting-identity measure: the same
+-- students and documents in tables of their own whose policy compares district_id
+-- with a setting the application sets itself, transaction-locally. bench_app reads
+-- them through the policy (it does not own them).
+CREATE TABLE bench.tenant_students (LIKE samegoal.students);
+CREATE TABLE bench.tenant_documents (LIKE samegoal.documents);
+INSERT INTO bench.tenant_students SELECT * FROM samegoal.students WHERE district_id <= :tenants;
+INSERT INTO bench.tenant_documents SELECT * FROM samegoal.documents WHERE district_id <= :tenants;
+ALTER TABLE bench.tenant_students ADD PRIMARY KEY (id), ADD UNIQUE (district_id, sis_student_id);
+ALTER TABLE bench.tenant_documents ADD PRIMARY KEY (id);
+CREATE INDEX ON bench.tenant_documents (district_id, student_id);
+ALTER TABLE bench.tenant_students ENABLE ROW LEVEL SECURITY;
+ALTER TABLE bench.tenant_documents ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON bench.tenant_students
+    USING (district_id = current_setting('app.district_id')::bigint);
+CREATE POLICY tenant ON bench.tenant_documents
+    USING (district_id = current_setting('app.district_id')::bigint);
+GRANT SELECT ON bench.tenant_students, bench.tenant_documents TO bench_app;
