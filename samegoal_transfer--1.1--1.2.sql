@@ -378,5 +378,117 @@ GRANT EXECUTE ON FUNCTION
     samegoal.sg_state_summary()
 TO samegoal_reporting;
 
+-- Speed: a large state's directory kept in memory by each session ----------
+
+-- The version of each state's directory: every statement that changes which
+-- districts a state holds, or their names or domains, raises it in its own
+-- transaction (sg_directory_states_changed). A session keeps a large state's
+-- directory in memory and uses it while the row it sees, by xmin and version, is
+-- the row it read it under: a row version no other change can have.
+CREATE TABLE samegoal.directory_states (
+    state   text PRIMARY KEY,
+    version bigint NOT NULL
+);
+
+COMMENT ON TABLE samegoal.directory_states IS
+'Internal to sg_find_district: a version of each state''s directory, raised by triggers on districts';
+
+ALTER TABLE samegoal.directory_states ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.directory_states FORCE ROW LEVEL SECURITY;
+CREATE POLICY directory_states_owner ON samegoal.directory_states USING (true) WITH CHECK (true);
+
+-- Raise the version of the given states' directories, in a fixed order, so that
+-- concurrent writers of districts wait for one another rather than deadlock.
+CREATE FUNCTION samegoal.sg_directory_states_changed(states text[])
+RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO samegoal.directory_states AS s (state, version)
+    SELECT DISTINCT c.state, 1 FROM unnest(states) AS c(state)
+     WHERE c.state IS NOT NULL
+     ORDER BY 1
+    ON CONFLICT (state) DO UPDATE SET version = s.version + 1;
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_directory_states_changed(text[]) IS
+'Internal: raise the version of the given states'' directories';
+
+CREATE OR REPLACE FUNCTION samegoal.sg_index_inserted_districts()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM samegoal.sg_index_districts(ARRAY(SELECT d.id FROM inserted_districts d));
+    PERFORM samegoal.sg_directory_states_changed(ARRAY(SELECT d.state FROM inserted_districts d));
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION samegoal.sg_index_updated_districts()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed bigint[] := ARRAY(SELECT n.id FROM updated_districts n JOIN old_districts o ON o.id = n.id
+                               WHERE (n.name, n.domain, n.state) IS DISTINCT FROM (o.name, o.domain, o.state));
+BEGIN
+    IF cardinality(changed) > 0 THEN
+        PERFORM samegoal.sg_index_districts(changed);
+        PERFORM samegoal.sg_directory_states_changed(
+            ARRAY(SELECT o.state FROM old_districts o WHERE o.id = ANY (changed)
+                  UNION SELECT n.state FROM updated_districts n WHERE n.id = ANY (changed)));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Deleted districts take their words and trigrams along (ON DELETE CASCADE);
+-- their states' versions are raised. TRUNCATE forgets every version: a session
+-- uses its copy of a state's directory only while the state's row exists.
+CREATE FUNCTION samegoal.sg_index_deleted_districts()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM samegoal.directory_states;
+    ELSE
+        PERFORM samegoal.sg_directory_states_changed(ARRAY(SELECT d.state FROM deleted_districts d));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_index_deleted_districts() IS
+'Trigger: raises the directory version of the states of deleted districts (forgets every version on TRUNCATE)';
+
+CREATE TRIGGER districts_index_deleted
+    AFTER DELETE ON samegoal.districts
+    REFERENCING OLD TABLE AS deleted_districts
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_index_deleted_districts();
+ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_index_deleted;
+
+CREATE TRIGGER districts_index_truncated
+    AFTER TRUNCATE ON samegoal.districts
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_index_deleted_districts();
+ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_index_truncated;
+
+CREATE OR REPLACE FUNCTION samegoal.sg_rebuild_directory()
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Districts written meanwhile would be missed.
+    LOCK TABLE samegoal.districts IN SHARE MODE;
+    PERFORM samegoal.sg_index_districts(NULL);
+    DELETE FROM samegoal.directory_states;
+    PERFORM samegoal.sg_directory_states_changed(ARRAY(SELECT d.state FROM samegoal.districts d));
+END
+$$;
+
+-- Every state that has districts starts at version 1.
+INSERT INTO samegoal.directory_states (state, version)
+SELECT DISTINCT d.state, 1 FROM samegoal.districts d;
+
 -- As at the end of the install script: no function is PUBLIC's.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA samegoal FROM PUBLIC;

@@ -91,6 +91,31 @@ typedef struct DirectorySearch
 	List	   *typo_words;		/* words that take part in typo tolerance */
 } DirectorySearch;
 
+/*
+ * A large state's directory in the session's memory (directory_cache.c):
+ * its districts in name order (their place is their rank), and for each label
+ * trigram and each word of a name, bytewise sorted, the ranks of the districts
+ * holding it, ascending.
+ */
+typedef struct StateDirectory
+{
+	MemoryContext cxt;
+	char	   *state;
+	int64		xmin;			/* of the directory_states row read under */
+	int64		version;
+	int			ndistricts;
+	int64	   *ids;			/* by rank */
+	text	  **labels;			/* first label of the domain, lowered, by rank */
+	int			ntrigrams;
+	char	  **trigrams;
+	int32	   *trigram_starts; /* ntrigrams + 1 offsets into trigram_postings */
+	int32	   *trigram_postings;
+	int			nwords;
+	char	  **words;
+	int32	   *word_starts;
+	int32	   *word_postings;
+} StateDirectory;
+
 /* directory.c */
 extern int32 directory_store_results(ReturnSetInfo *rsinfo);
 extern bool directory_state_is_large(Datum state);
@@ -98,6 +123,12 @@ extern bool directory_state_is_large(Datum state);
 /* directory_text.c */
 extern bool directory_prepare_search(text *search, DirectorySearch *out);
 extern text *directory_above_prefix(const char *prefix);
+
+/* directory_cache.c */
+extern const StateDirectory *directory_state_copy(Datum state);
+extern int32 directory_state_list(char *const *keys, const int32 *starts, int nkeys,
+								  const char *key, const int32 **ranks,
+								  const int32 *postings);
 
 /* directory_typos.c */
 extern void directory_find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,

@@ -22,8 +22,11 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -43,6 +46,9 @@ static SgStatement trigrams_statement = DIRECTORY_STATEMENT(NULL, 1, TEXTOID);
 static SgStatement label_statement = DIRECTORY_STATEMENT(NULL, 4, TEXTOID, TEXTOID,
 														 TEXTARRAYOID, INT4OID);
 static Oid	trgm_statements_schema = InvalidOid;
+
+/* pg_trgm's word_similarity(text, text), called directly on a state's copy. */
+static FmgrInfo word_similarity_fn;
 
 /* The namespace pg_trgm is installed in. */
 static Oid
@@ -118,6 +124,14 @@ point_trgm_statements(void)
 						 "                      WHERE w.id = c.district_id) d",
 						 trgm);
 	MemoryContextSwitchTo(old);
+	{
+		Oid			argtypes[2] = {TEXTOID, TEXTOID};
+		Oid			fn = LookupFuncName(list_make2(makeString(get_namespace_name(schema)),
+												   makeString("word_similarity")),
+										2, argtypes, false);
+
+		fmgr_info_cxt(fn, &word_similarity_fn, TopMemoryContext);
+	}
 
 	/* Nothing can fail from here on: the three change together. */
 	sg_statement_forget(&vocabulary_statement);
@@ -657,6 +671,285 @@ add_label_candidates(Datum state, bool large, const char *label, int32 wanted,
 }
 
 /*
+ * The similarity rank of a large state, from its copy in memory
+ * (directory_cache.c), as the statements above would give it: the same
+ * candidates, scores and order, but only the best "wanted" of them, by score
+ * and then by name, are found, and a domain label is compared only while it
+ * can still be among them.
+ *
+ * A name's score comes from the vocabulary and the state's words at once. A
+ * label's word similarity to the search's is at most the share of the
+ * search label's trigrams it holds (pg_trgm counts only those in the part of
+ * the label it compares, and divides by at least their number): labels are
+ * compared in order of that bound, and then by name, and the comparing stops
+ * at the first that could not come before the wanted-th district found so
+ * far. A district that is also a name candidate is ranked by its name score
+ * when the label cannot raise it.
+ */
+typedef struct Ranked
+{
+	float8		score;
+	int32		rank;			/* place in the state by name */
+} Ranked;
+
+/* Whether (score, rank) comes after b in the order of the result. */
+static inline bool
+ranked_after(float8 score, int32 rank, const Ranked *b)
+{
+	return score < b->score || (score == b->score && rank > b->rank);
+}
+
+/* The best k seen so far, the last of them at the root of a heap. */
+typedef struct TopRanked
+{
+	Ranked	   *items;
+	int			n;
+	int			k;
+} TopRanked;
+
+static inline bool
+top_admits(const TopRanked *top, float8 score, int32 rank)
+{
+	return top->n < top->k || !ranked_after(score, rank, &top->items[0]);
+}
+
+static void
+top_add(TopRanked *top, float8 score, int32 rank)
+{
+	int			i;
+
+	if (top->n < top->k)
+	{
+		i = top->n++;
+		while (i > 0 && ranked_after(score, rank, &top->items[(i - 1) / 2]))
+		{
+			top->items[i] = top->items[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+	}
+	else
+	{
+		i = 0;
+		for (;;)
+		{
+			int			child = 2 * i + 1;
+
+			if (child >= top->n)
+				break;
+			if (child + 1 < top->n &&
+				ranked_after(top->items[child + 1].score, top->items[child + 1].rank,
+							 &top->items[child]))
+				child++;
+			if (!ranked_after(top->items[child].score, top->items[child].rank,
+							  &(Ranked) {.score = score,.rank = rank}))
+				break;
+			top->items[i] = top->items[child];
+			i = child;
+		}
+	}
+	top->items[i].score = score;
+	top->items[i].rank = rank;
+}
+
+static int
+compare_ranked(const void *a, const void *b)
+{
+	const Ranked *x = a;
+	const Ranked *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return x->rank < y->rank ? -1 : (x->rank > y->rank ? 1 : 0);
+}
+
+/*
+ * The name scores of the state's districts (-1: none), for the districts whose
+ * name holds a word like every typo word of the search.
+ */
+static float8 *
+name_scores_in_memory(const StateDirectory *dir, const DirectorySearch *search)
+{
+	int			nwords = list_length(search->typo_words);
+	VocabularyMatch *matches;
+	int			nmatches = match_vocabulary(search, &matches);
+	float8	   *scores = palloc(sizeof(float8) * Max(dir->ndistricts, 1));
+	float4	   *best;
+	int32	   *touched;
+	int			ntouched = 0;
+
+	for (int r = 0; r < dir->ndistricts; r++)
+		scores[r] = -1;
+	if (nmatches == 0)
+		return scores;
+	best = palloc(sizeof(float4) * SIMILARITY_MAX_WORDS * Max(dir->ndistricts, 1));
+	touched = palloc(sizeof(int32) * Max(dir->ndistricts, 1));
+	for (int m = 0; m < nmatches; m++)
+	{
+		const int32 *ranks;
+		int32		nranks = directory_state_list(dir->words, dir->word_starts, dir->nwords,
+												  matches[m].word, &ranks, dir->word_postings);
+
+		for (int32 p = 0; p < nranks; p++)
+		{
+			int32		r = ranks[p];
+			float4	   *b = &best[(size_t) r * SIMILARITY_MAX_WORDS];
+
+			/* scores[r] marks a district met: -2 until it is scored. */
+			if (scores[r] == -1)
+			{
+				scores[r] = -2;
+				touched[ntouched++] = r;
+				for (int i = 0; i < SIMILARITY_MAX_WORDS; i++)
+					b[i] = -1;
+			}
+			for (int i = 0; i < nwords; i++)
+				b[i] = Max(b[i], matches[m].similarity[i]);
+		}
+	}
+	for (int t = 0; t < ntouched; t++)
+	{
+		int32		r = touched[t];
+		const float4 *b = &best[(size_t) r * SIMILARITY_MAX_WORDS];
+		float8		total = 0;
+		bool		all_words = true;
+
+		for (int i = 0; i < nwords; i++)
+		{
+			all_words &= b[i] >= 0;
+			total += b[i];
+		}
+		scores[r] = all_words ? total / nwords : -1;
+	}
+	return scores;
+}
+
+/*
+ * The best "wanted" districts of the similarity rank, in order; returns how
+ * many.
+ */
+static int
+similar_in_memory(const StateDirectory *dir, const DirectorySearch *search, int32 wanted,
+				  Ranked **result)
+{
+	float8	   *name_scores;
+	TopRanked	top = {.items = palloc(sizeof(Ranked) * Max(wanted, 1)),.n = 0,.k = wanted};
+	uint16	   *counts = NULL;
+	int			ntrigrams = 0;
+	int			needed = 0;
+
+	if (!search->looks_like_domain && search->typo_words != NIL)
+		name_scores = name_scores_in_memory(dir, search);
+	else
+	{
+		name_scores = palloc(sizeof(float8) * Max(dir->ndistricts, 1));
+		for (int r = 0; r < dir->ndistricts; r++)
+			name_scores[r] = -1;
+	}
+
+	/* How many of the search label's trigrams each district's label holds. */
+	if (search->label != NULL)
+	{
+		Datum		arg = CStringGetTextDatum(search->label);
+		bool		isnull;
+		Datum		trigrams;
+
+		(void) sg_execute(&trigrams_statement, &arg);
+		trigrams = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (!isnull)
+		{
+			Datum	   *elems;
+			bool	   *elem_nulls;
+
+			deconstruct_array(DatumGetArrayTypeP(trigrams), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &elem_nulls, &ntrigrams);
+			/* A label holds each trigram once: the count fits. */
+			ntrigrams = Min(ntrigrams, PG_UINT16_MAX);
+			counts = palloc0(sizeof(uint16) * Max(dir->ndistricts, 1));
+			for (int t = 0; t < ntrigrams; t++)
+			{
+				const int32 *ranks;
+				int32		nranks = directory_state_list(dir->trigrams, dir->trigram_starts,
+														  dir->ntrigrams,
+														  TextDatumGetCString(elems[t]),
+														  &ranks, dir->trigram_postings);
+
+				for (int32 p = 0; p < nranks; p++)
+					counts[ranks[p]]++;
+			}
+			/* As pg_trgm's index decides, in single precision. */
+			while ((float4) needed / (float4) ntrigrams < SIMILARITY_THRESHOLD_VALUE)
+				needed++;
+		}
+	}
+
+	/*
+	 * Districts whose score is known without comparing labels: names whose
+	 * label cannot raise them.
+	 */
+	for (int r = 0; r < dir->ndistricts; r++)
+	{
+		if (name_scores[r] < 0)
+			continue;
+		if (counts != NULL && counts[r] >= needed &&
+			(float8) ((float4) counts[r] / (float4) ntrigrams) > name_scores[r])
+			continue;
+		if (top_admits(&top, name_scores[r], r))
+			top_add(&top, name_scores[r], r);
+	}
+
+	/* Labels, by the bound of their similarity and then by name. */
+	if (counts != NULL && ntrigrams > 0)
+	{
+		int32	   *bucket_start = palloc0(sizeof(int32) * (ntrigrams + 2));
+		int32	   *order;
+		int32		nlabels = 0;
+		text	   *label = cstring_to_text(search->label);
+
+		for (int r = 0; r < dir->ndistricts; r++)
+			if (counts[r] >= needed && counts[r] > 0)
+			{
+				/* Buckets from the most trigrams down. */
+				bucket_start[ntrigrams - counts[r] + 1]++;
+				nlabels++;
+			}
+		for (int c = 1; c <= ntrigrams + 1; c++)
+			bucket_start[c] += bucket_start[c - 1];
+		order = palloc(sizeof(int32) * Max(nlabels, 1));
+		for (int r = 0; r < dir->ndistricts; r++)
+			if (counts[r] >= needed && counts[r] > 0)
+				order[bucket_start[ntrigrams - counts[r]]++] = r;
+
+		/* order now holds the ranks by count descending, then rank ascending. */
+		for (int32 o = 0; o < nlabels; o++)
+		{
+			int32		r = order[o];
+			float8		bound = (float8) ((float4) counts[r] / (float4) ntrigrams);
+			float8		score = -1;
+			float4		similarity;
+
+			if (name_scores[r] >= bound)
+				continue;		/* known by its name */
+			if (!top_admits(&top, bound, r))
+				break;
+			similarity = DatumGetFloat4(FunctionCall2Coll(&word_similarity_fn,
+														  DEFAULT_COLLATION_OID,
+														  PointerGetDatum(label),
+														  PointerGetDatum(dir->labels[r])));
+			/* As pg_trgm's <% decides. */
+			if (similarity >= SIMILARITY_THRESHOLD_VALUE)
+				score = similarity;
+			score = Max(score, name_scores[r]);
+			if (score >= 0 && top_admits(&top, score, r))
+				top_add(&top, score, r);
+		}
+	}
+
+	qsort(top.items, top.n, sizeof(Ranked), compare_ranked);
+	*result = top.items;
+	return top.n;
+}
+
+/*
  * Districts similar to the search that do not hold it, up to limit, most
  * similar first, then by name, appended to the function's result. At most
  * excluded districts of the state hold the search or act.
@@ -678,6 +971,10 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					" LIMIT $5",
 					5, INT8ARRAYOID, FLOAT8ARRAYOID, INT8OID, TEXTOID, INT4OID);
 
+static void read_similar(ReturnSetInfo *rsinfo, int64 district_id,
+						 const DirectorySearch *search, int32 limit, Datum *ids,
+						 Datum *scores, int nread);
+
 void
 directory_find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 			 const DirectorySearch *search, int32 limit, int32 excluded)
@@ -687,8 +984,8 @@ directory_find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	int			nread;
 	Datum	   *ids;
 	Datum	   *scores;
-	Datum		args[5];
 	bool		large;
+	const StateDirectory *dir;
 
 	point_trgm_statements();
 	large = directory_state_is_large(state);
@@ -696,6 +993,25 @@ directory_find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	/* Restored when the owner scope ends. */
 	(void) set_config_option("pg_trgm.word_similarity_threshold", SIMILARITY_THRESHOLD,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	/* A large state: from its copy in memory, when it has one. */
+	if (large && (dir = directory_state_copy(state)) != NULL)
+	{
+		Ranked	   *best;
+
+		nread = similar_in_memory(dir, search, limit + excluded, &best);
+		if (nread == 0)
+			return;
+		ids = palloc(sizeof(Datum) * nread);
+		scores = palloc(sizeof(Datum) * nread);
+		for (int c = 0; c < nread; c++)
+		{
+			ids[c] = Int64GetDatum(dir->ids[best[c].rank]);
+			scores[c] = Float8GetDatum(best[c].score);
+		}
+		read_similar(rsinfo, district_id, search, limit, ids, scores, nread);
+		return;
+	}
 
 	if (!search->looks_like_domain && search->typo_words != NIL)
 		ncandidates = name_candidates(state, large, search, &candidates);
@@ -729,6 +1045,16 @@ directory_find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 		ids[c] = Int64GetDatum(candidates[c].id);
 		scores[c] = Float8GetDatum(candidates[c].score);
 	}
+	read_similar(rsinfo, district_id, search, limit, ids, scores, nread);
+}
+
+/* Read the districts of ids, with their scores, in the order of the result. */
+static void
+read_similar(ReturnSetInfo *rsinfo, int64 district_id, const DirectorySearch *search,
+			 int32 limit, Datum *ids, Datum *scores, int nread)
+{
+	Datum		args[5];
+
 	args[0] = PointerGetDatum(construct_array(ids, nread, INT8OID, sizeof(int64),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	args[1] = PointerGetDatum(construct_array(scores, nread, FLOAT8OID, sizeof(float8),

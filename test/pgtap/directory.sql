@@ -9,7 +9,7 @@ SET LOCAL search_path = public, pg_catalog;
 SELECT array_agg(domain ORDER BY name, domain) AS oregon_but_maple
   FROM samegoal.districts WHERE state = 'OR' AND domain <> 'maple.k12.example' \gset
 
-SELECT plan(100);
+SELECT plan(104);
 
 -- The interface: arguments, result columns and nothing else, not STRICT,
 -- callable by samegoal_app only.
@@ -186,6 +186,33 @@ SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('basinn')$$,
 SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('basinn', 1000)$$,
                   $$SELECT format('tie%s.k12.example', n) FROM generate_series(1, 90) n$$,
                   'and all 90, by name');
+
+-- A session keeps a state's directory in memory only while nothing changed it:
+-- a renamed, a deleted and a new district are seen at once, and a rolled-back
+-- change is gone at once.
+RESET ROLE;
+UPDATE samegoal.districts SET name = 'Tie Bassoon District 01' WHERE domain = 'tie1.k12.example';
+SET LOCAL ROLE regress_sg_app;
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('basinn', 2)$$,
+                  $$VALUES ('tie2.k12.example'), ('tie3.k12.example')$$,
+                  'a renamed district is ranked by its new name at once');
+SAVEPOINT before_delete;
+RESET ROLE;
+DELETE FROM samegoal.districts WHERE domain = 'tie2.k12.example';
+SET LOCAL ROLE regress_sg_app;
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('basinn', 2)$$,
+                  $$VALUES ('tie3.k12.example'), ('tie4.k12.example')$$,
+                  'a deleted district is gone at once');
+ROLLBACK TO SAVEPOINT before_delete;
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('basinn', 2)$$,
+                  $$VALUES ('tie2.k12.example'), ('tie3.k12.example')$$,
+                  'and back once the deletion is rolled back');
+RESET ROLE;
+INSERT INTO samegoal.districts (domain, name, state) VALUES ('tie0.k12.example', 'Tie Basin District 00', 'NV');
+SET LOCAL ROLE regress_sg_app;
+SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('basinn', 1)$$,
+                  $$VALUES ('tie0.k12.example')$$,
+                  'a new district is found at once');
 
 -- Hostile searches.
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') AS acting \gset

@@ -4,7 +4,7 @@
 \set QUIET true
 BEGIN;
 \ir ../fixtures/tap_setup.sql
-SELECT plan(138);
+SELECT plan(140);
 \ir ../fixtures/tap_share.sql
 
 -- objects
@@ -12,7 +12,7 @@ SELECT has_schema('samegoal');
 -- the contract's tables, and the directory's internal tables of words and trigrams
 SELECT tables_are('samegoal', ARRAY['districts', 'users', 'students', 'documents', 'document_files',
                                     'transfers', 'transfer_documents', 'purged_documents', 'transfer_requests',
-                                    'district_words', 'directory_words', 'district_label_trigrams', 'node_config', 'node_states']);
+                                    'district_words', 'directory_words', 'district_label_trigrams', 'directory_states', 'node_config', 'node_states']);
 SELECT columns_are('samegoal', 'districts', ARRAY['id', 'domain', 'name', 'city', 'state', 'transfers_enabled',
     'coordinator_name', 'coordinator_email', 'coordinator_phone']);
 SELECT columns_are('samegoal', 'users', ARRAY['id', 'district_id', 'username', 'email', 'full_name', 'is_admin', 'is_active']);
@@ -65,7 +65,7 @@ SELECT column_privs_are('samegoal', 'documents', c, 'samegoal_app', ARRAY['SELEC
 SELECT table_privs_are('samegoal', t, 'public', ARRAY[]::text[], t || ': nothing for PUBLIC')
   FROM unnest(ARRAY['districts', 'users', 'documents', 'transfers']) t;
 SELECT table_privs_are('samegoal', t, r, ARRAY[]::text[], t || ': internal to the directory, nothing for ' || r)
-  FROM unnest(ARRAY['district_words', 'directory_words', 'district_label_trigrams']) t,
+  FROM unnest(ARRAY['district_words', 'directory_words', 'district_label_trigrams', 'directory_states']) t,
        unnest(ARRAY['samegoal_app', 'public']) r;
 SELECT function_privs_are('samegoal', 'sg_act_as', ARRAY['text', 'text'], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('samegoal', 'sg_act_as', ARRAY['text', 'text'], 'samegoal_app', ARRAY['EXECUTE']);
