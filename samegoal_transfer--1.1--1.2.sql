@@ -105,6 +105,11 @@ BEGIN
      WHERE c.relkind = 'S';
 
     FOREACH seq IN ARRAY sequences LOOP
+        -- Lock the sequence before reading it, as the ALTER below would: a
+        -- setval() running meanwhile (a parallel pg_restore loads the
+        -- sequences' values beside this row) then waits for this transaction,
+        -- rather than landing between the read and a RESTART that undoes it.
+        EXECUTE format('ALTER SEQUENCE %s NO CYCLE', seq);
         EXECUTE format('SELECT s.last_value, s.is_called FROM %s s', seq) INTO seq_last, seq_called;
         used := CASE WHEN seq_called THEN seq_last ELSE seq_last - 1 END;
         IF used > last_id OR (NOT seq_called AND seq_last > last_id) THEN
