@@ -165,7 +165,8 @@ make_db "$PB" & db_b=$!
 wait "$db_a" || fail "no database on node 1"
 wait "$db_b" || fail "no database on node 2"
 
-# Oregon: maple and cedar, 300 documents of 16 kB files; Washington: pine
+# Oregon: maple and cedar, 300 documents with a 16 kB file each (incompressible:
+# the bytes a move carries); Washington: pine
 # (node 1). Idaho: spruce (node 2).
 qa >/dev/null <<'SQL'
 \i test/fixtures/districts.sql
@@ -177,7 +178,8 @@ SELECT s.district_id, s.id, (SELECT min(u.id) FROM samegoal.users u WHERE u.dist
        'IEP', 'Bulk ' || s.sis_student_id || ' #' || i, jsonb_build_object('n', i)
   FROM samegoal.students s, generate_series(1, 5) i WHERE s.sis_student_id LIKE 'B-%';
 INSERT INTO samegoal.document_files (district_id, document_id, filename, data)
-SELECT d.district_id, d.id, 'bulk.bin', decode(repeat(md5(d.id::text), 1024), 'hex')
+SELECT d.district_id, d.id, 'bulk.bin',
+       (SELECT decode(string_agg(md5(d.id || ':' || k), ''), 'hex') FROM generate_series(1, 1024) k)
   FROM samegoal.documents d WHERE d.title LIKE 'Bulk %';
 SQL
 qb >/dev/null <<'SQL'
