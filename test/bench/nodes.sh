@@ -124,9 +124,10 @@ timed() {
 median() { sort -n "$WORK/samples/$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 spread() { sort -n "$WORK/samples/$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f–%.0f", lo, hi }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+thousands() { echo "$1" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta'; }
 fmt_ms() { awk -v v="$1" 'BEGIN { if (v >= 100) printf "%.0f ms", v; else printf "%.1f ms", v }'; }
 
-say "a $TRANSFER_DOCS-document transfer on each node, $ROUNDS rounds of $TX (function and plain SQL taking turns)"
+say "a $(thousands $TRANSFER_DOCS)-document transfer on each node, $ROUNDS rounds of $TX (function and plain SQL taking turns)"
 # A first session of each, not counted: the freshly loaded databases' first reads.
 for tag in one all; do
     if [ "$tag" = one ]; then db=$ONE p=("${ONE_PARTIES[@]}"); else db=$ALL p=("${ALL_PARTIES[@]}"); fi
@@ -156,16 +157,16 @@ VERDICT=$(awk -v r="$R_FN" 'BEGIN { print (r >= 0.9 && r <= 1.1) ? "met" : "**mi
 N=$(wc -l <"$WORK/samples/one.fn")
 cat <<EOF
 
-Transfer of $TRANSFER_DOCS documents (about 2 kB jsonb + 20 kB file each) inside Oregon, one
+Transfer of $(thousands $TRANSFER_DOCS) documents (about 2 kB jsonb + 20 kB file each) inside Oregon, one
 transaction, rolled back; medians of $N runs each (ranges in brackets).
 
 | node | data | sg_transfer_documents | plain SQL | ratio |
 |---|---|---|---|---|
-| one state (Oregon) | $ONE_STATES state, $ONE_DOCS documents, $ONE_SIZE | $(fmt_ms "$ONE_FN") ($(spread one.fn)) | $(fmt_ms "$ONE_SQL") ($(spread one.sql)) | $(ratio "$ONE_FN" "$ONE_SQL") |
-| every state | $ALL_STATES states, $ALL_DOCS documents, $ALL_SIZE | $(fmt_ms "$ALL_FN") ($(spread all.fn)) | $(fmt_ms "$ALL_SQL") ($(spread all.sql)) | $(ratio "$ALL_FN" "$ALL_SQL") |
+| one state (Oregon) | $ONE_STATES state, $(thousands $ONE_DOCS) documents, $ONE_SIZE | $(fmt_ms "$ONE_FN") ($(spread one.fn)) | $(fmt_ms "$ONE_SQL") ($(spread one.sql)) | $(ratio "$ONE_FN" "$ONE_SQL") |
+| every state | $ALL_STATES states, $(thousands $ALL_DOCS) documents, $ALL_SIZE | $(fmt_ms "$ALL_FN") ($(spread all.fn)) | $(fmt_ms "$ALL_SQL") ($(spread all.sql)) | $(ratio "$ALL_FN" "$ALL_SQL") |
 
 Every state against one state: $R_FN (plain SQL: $R_SQL); within 10 %: $VERDICT.
 EOF
 if [ -n "${NODES_ROW_FILE:-}" ]; then
-    echo "| Transfer of $TRANSFER_DOCS documents (2 kB jsonb + 20 kB file each) on a node of every state ($ALL_STATES, $ALL_SIZE) against one of Oregon alone ($ONE_SIZE) | $(fmt_ms "$ALL_FN") every state, $(fmt_ms "$ONE_FN") one | $(fmt_ms "$ALL_SQL"), $(fmt_ms "$ONE_SQL") | $R_FN every / one (plain $R_SQL) | within 10 %: $VERDICT | $N runs each; $(spread all.fn) ms against $(spread one.fn) ms |" >>"$NODES_ROW_FILE"
+    echo "| Transfer of $(thousands $TRANSFER_DOCS) documents (2 kB jsonb + 20 kB file each) on a node of every state ($ALL_STATES, $ALL_SIZE) against one of Oregon alone ($ONE_SIZE) | $(fmt_ms "$ALL_FN") every state, $(fmt_ms "$ONE_FN") one | $(fmt_ms "$ALL_SQL"), $(fmt_ms "$ONE_SQL") | $R_FN every / one (plain $R_SQL) | within 10 %: $VERDICT | $N runs each; $(spread all.fn) ms against $(spread one.fn) ms |" >>"$NODES_ROW_FILE"
 fi
