@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# extended: two clusters, pgbouncer and two moves take about four minutes on two cores
 # Scale-out by state, on loopback (docs/scaling-out.md): two nodes (clusters of
 # their own, made with pg_createcluster, node 1 and node 2), pgbouncer in
 # transaction mode with one pool per state, and a live move of Oregon from node
@@ -18,21 +17,47 @@
 # Oregon working on node 2 and cross-state ones still SG010, the PL/Proxy router
 # merging reporting from both nodes for the reporting role only, and Oregon
 # moving back to node 1 with no id conflict. Prints the initial-copy time, the
-# pause, and the rows and bytes moved.
+# pause, the rows and bytes moved, and the seconds each phase took.
 #
 # Uses the extension as installed (make install) and needs root (clusters are
-# made with pg_createcluster; pgbouncer runs as the postgres OS user). Removes
-# its clusters, pgbouncer and files on exit.
+# made with pg_createcluster, in the system's cluster directories even inside
+# pg_virtualenv; pgbouncer runs as the postgres OS user). Removes its clusters,
+# pgbouncer and files on every exit (a failure, an interrupt, a signal); a run
+# killed with SIGKILL leaves them behind, and the next run removes them first
+# (clusters named sg_scaleout_*_PID and directories /tmp/samegoal-scaleout.*
+# whose run PID is gone).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+# System clusters, not pg_virtualenv's: they show in pg_lsclusters, so a later
+# run finds what a killed one left.
+unset PG_CLUSTER_CONF_ROOT PGSYSCONFDIR PGPORT PGDATABASE PGSERVICE
 
-say() { echo "scaleout: $*"; }
+T0=$EPOCHREALTIME
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+say() { printf 'scaleout: [%6.2f s] %s\n' "$(elapsed "$T0" "$(now)")" "$*"; }
+# phase NAME: the time of each phase, printed at the end (and on a failure).
+PHASES=()
+PHASE=
+PHASE_T=
+phase() {
+    local t; t=$(now)
+    [ -n "$PHASE" ] && PHASES+=("$PHASE $(elapsed "$PHASE_T" "$t") s")
+    PHASE=$1 PHASE_T=$t
+}
+phases() {
+    phase ""
+    local list; list=$(printf '%s, ' "${PHASES[@]}")
+    echo "scaleout: time per phase: ${list%, }; total $(elapsed "$T0" "$(now)") s"
+}
 fail() {
     echo "scaleout: FAILED: $*" >&2
     for c in "${CLUSTERS[@]}"; do tail -n 15 "/var/log/postgresql/postgresql-15-$c.log" 2>/dev/null | sed "s/^/$c: /" >&2; done
+    phases >&2
     exit 1
 }
+phase packages
 [ "$(id -u)" -eq 0 ] || { say "skipped: needs root"; exit 0; }
 command -v pgbouncer >/dev/null 2>&1 && [ -e /usr/share/postgresql/15/extension/plproxy.control ] || {
     say "installing pgbouncer and postgresql-15-plproxy"
@@ -40,21 +65,43 @@ command -v pgbouncer >/dev/null 2>&1 && [ -e /usr/share/postgresql/15/extension/
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer postgresql-15-plproxy >/dev/null
 }
 
+# What a killed run left: its clusters and its pgbouncer, when its shell is gone.
+phase leftovers
+run_alive() { grep -qs scaleout "/proc/$1/cmdline"; }
+pgbouncer_of() { [ -s "$1/pgbouncer.pid" ] && grep -qs pgbouncer "/proc/$(cat "$1/pgbouncer.pid")/comm" && cat "$1/pgbouncer.pid"; }
+for c in $(pg_lsclusters -h 2>/dev/null | awk '$1 == 15 && $2 ~ /^sg_scaleout_[ab]_[0-9]+$/ { print $2 }'); do
+    run_alive "${c##*_}" && continue
+    say "removing cluster $c, left by a run that was killed"
+    pg_dropcluster --stop 15 "$c" >/dev/null 2>&1 || true
+done
+for d in /tmp/samegoal-scaleout.*; do
+    [ -d "$d" ] || continue
+    [ -s "$d/run" ] && run_alive "$(cat "$d/run")" && continue
+    pid=$(pgbouncer_of "$d") && kill "$pid" 2>/dev/null
+    rm -rf "$d"
+done
+
 DIR=$(mktemp -d /tmp/samegoal-scaleout.XXXXXX)
 chmod 755 "$DIR"
+echo $$ >"$DIR/run"
 PW=sg-scaleout-$$
-CLUSTERS=()
-BOUNCER_PID=
+CLUSTERS=("sg_scaleout_a_$$" "sg_scaleout_b_$$")
 WRITER_PID=
 
 cleanup() {
     set +e
     [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null
-    [ -n "$BOUNCER_PID" ] && kill "$BOUNCER_PID" 2>/dev/null
-    for c in "${CLUSTERS[@]}"; do pg_dropcluster --stop 15 "$c" >/dev/null 2>&1; done
+    local pid; pid=$(pgbouncer_of "$DIR") && kill "$pid" 2>/dev/null
+    for c in "${CLUSTERS[@]}"; do
+        pg_lsclusters -h 15 "$c" >/dev/null 2>&1 && pg_dropcluster --stop 15 "$c" >/dev/null 2>&1
+    done
+    [ -n "$WRITER_PID" ] && wait "$WRITER_PID" 2>/dev/null
     rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 free_port() {
     local p=$1
@@ -62,43 +109,64 @@ free_port() {
     echo "$p"
 }
 
-# Two nodes, each a cluster of its own listening on 127.0.0.1 only.
+# Two nodes, each a cluster of its own listening on 127.0.0.1 only, made and
+# started side by side. Throwaway clusters: no fsync, no SSL; logical
+# replication tuned for loopback (workers started and status sent without the
+# default seconds of delay).
+phase nodes
 printf '%s\n' "$PW" >"$DIR/pwfile"
 chmod 644 "$DIR/pwfile"
 make_node() {
     local name=$1 port=$2
-    pg_createcluster 15 "$name" -p "$port" -d "$DIR/$name" -- \
-        --auth-local=peer --auth-host=scram-sha-256 --pwfile="$DIR/pwfile" >/dev/null
-    CLUSTERS+=("$name")
-    cat >"/etc/postgresql/15/$name/conf.d/samegoal-scaleout.conf" <<EOF
+    pg_createcluster 15 "$name" -p "$port" -d "$DIR/$name" --start-conf=manual \
+        ${SG_CLUSTER_ENV:+--environment="$SG_CLUSTER_ENV"} -- \
+        --auth-local=peer --auth-host=scram-sha-256 --pwfile="$DIR/pwfile" --nosync >"$DIR/$name.create" 2>&1 \
+        || { cat "$DIR/$name.create" >&2; return 1; }
+    cat >>"/etc/postgresql/15/$name/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 wal_level = logical
 max_wal_senders = 10
 max_replication_slots = 10
 max_connections = 60
-shared_buffers = 64MB
+shared_buffers = 32MB
 fsync = off
+full_page_writes = off
+ssl = off
+wal_retrieve_retry_interval = 100ms
+wal_receiver_status_interval = 1s
+max_sync_workers_per_subscription = 4
+max_logical_replication_workers = 8
 EOF
     pg_ctlcluster 15 "$name" start
 }
-PA=$(free_port 5641); make_node "sg_scaleout_a_$$" "$PA"
-PB=$(free_port $((PA + 1))); make_node "sg_scaleout_b_$$" "$PB"
+PA=$(free_port 5641)
+PB=$(free_port $((PA + 1)))
 PBOUNCER=$(free_port $((PB + 1)))
+make_node "${CLUSTERS[0]}" "$PA" & node_a=$!
+make_node "${CLUSTERS[1]}" "$PB" & node_b=$!
+wait "$node_a" || fail "node 1 did not start"
+wait "$node_b" || fail "node 2 did not start"
 
 export PGPASSWORD=$PW PGUSER=postgres PGHOST=127.0.0.1
 qa() { psql -X -q -v ON_ERROR_STOP=1 -At -p "$PA" -d samegoal "$@"; }
 qb() { psql -X -q -v ON_ERROR_STOP=1 -At -p "$PB" -d samegoal "$@"; }
 
 say "node 1 on port $PA (Oregon and Washington), node 2 on port $PB (Idaho)"
-for q in qa qb; do
-    port=$PA; [ $q = qb ] && port=$PB
-    psql -X -q -v ON_ERROR_STOP=1 -p "$port" -d postgres -c 'CREATE DATABASE samegoal'
-    $q -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION samegoal_transfer CASCADE' \
+phase data
+make_db() {
+    psql -X -q -v ON_ERROR_STOP=1 -p "$1" -d postgres -c 'CREATE DATABASE samegoal'
+    psql -X -q -v ON_ERROR_STOP=1 -p "$1" -d samegoal \
+       -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION samegoal_transfer CASCADE' \
        -c "CREATE ROLE app_writer LOGIN PASSWORD '$PW' IN ROLE samegoal_app" \
        -c "CREATE ROLE report_reader LOGIN PASSWORD '$PW' IN ROLE samegoal_reporting"
-done
+}
+make_db "$PA" & db_a=$!
+make_db "$PB" & db_b=$!
+wait "$db_a" || fail "no database on node 1"
+wait "$db_b" || fail "no database on node 2"
 
-# Oregon: maple and cedar, 300 documents of 16 kB files; Washington: pine
+# Oregon: maple and cedar, 300 documents with a 16 kB file each (incompressible:
+# the bytes a move carries); Washington: pine
 # (node 1). Idaho: spruce (node 2).
 qa >/dev/null <<'SQL'
 \i test/fixtures/districts.sql
@@ -110,7 +178,8 @@ SELECT s.district_id, s.id, (SELECT min(u.id) FROM samegoal.users u WHERE u.dist
        'IEP', 'Bulk ' || s.sis_student_id || ' #' || i, jsonb_build_object('n', i)
   FROM samegoal.students s, generate_series(1, 5) i WHERE s.sis_student_id LIKE 'B-%';
 INSERT INTO samegoal.document_files (district_id, document_id, filename, data)
-SELECT d.district_id, d.id, 'bulk.bin', decode(repeat(md5(d.id::text), 1024), 'hex')
+SELECT d.district_id, d.id, 'bulk.bin',
+       (SELECT decode(string_agg(md5(d.id || ':' || k), ''), 'hex') FROM generate_series(1, 1024) k)
   FROM samegoal.documents d WHERE d.title LIKE 'Bulk %';
 SQL
 qb >/dev/null <<'SQL'
@@ -127,6 +196,7 @@ qa -c 'SELECT samegoal.sg_configure_node(1)' >/dev/null
 OREGON=$(qa -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM samegoal.districts WHERE state = 'OR'")
 
 # pgbouncer, transaction pooling, one pool per state; runs as the postgres OS user.
+phase pgbouncer
 write_bouncer_ini() {
     cat >"$DIR/pgbouncer.ini" <<EOF
 [databases]
@@ -150,8 +220,8 @@ printf '"app_writer" ""\n"pgbouncer" ""\n' >"$DIR/userlist.txt"
 write_bouncer_ini "$PA"
 chown -R postgres "$DIR"
 runuser -u postgres -- pgbouncer -d "$DIR/pgbouncer.ini"
-for _ in $(seq 50); do [ -s "$DIR/pgbouncer.pid" ] && break; sleep 0.1; done
-BOUNCER_PID=$(cat "$DIR/pgbouncer.pid")
+for _ in $(seq 100); do [ -s "$DIR/pgbouncer.pid" ] && break; sleep 0.05; done
+pgbouncer_of "$DIR" >/dev/null || fail "pgbouncer did not start"
 bouncer_admin() { PGPASSWORD= psql -X -q -At -h 127.0.0.1 -p "$PBOUNCER" -U pgbouncer -d pgbouncer -c "$1"; }
 app() { PGPASSWORD= psql -X -q -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p "$PBOUNCER" -U app_writer "$@"; }
 say "pgbouncer on port $PBOUNCER: pools samegoal_or, samegoal_wa (node 1), samegoal_id (node 2)"
@@ -159,9 +229,11 @@ say "pgbouncer on port $PBOUNCER: pools samegoal_or, samegoal_wa (node 1), sameg
 # The application writer: acting transactions in Oregon through the Oregon pool,
 # each a new student and document (its marker) and one of: a transfer, a delete,
 # a delete and restore, a delete and purge, a request. Bounded; stops when told.
+# Its commits are waited for by count (wait_commits), never by time.
 writer() {
     local i=0 ok=0 failed=0
-    while [ $i -lt 2000 ] && [ ! -e "$DIR/stop" ]; do
+    # (and stops when the run is gone: killed, its files removed)
+    while [ $i -lt 2000 ] && [ ! -e "$DIR/stop" ] && [ -d "$DIR" ] && kill -0 $$ 2>/dev/null; do
         i=$((i + 1))
         local op
         case $((i % 5)) in
@@ -189,11 +261,26 @@ SQL
     done
     echo "$i $ok $failed" >"$DIR/writer.done"
 }
+commits() { wc -l <"$DIR/committed"; }
+# wait_commits N WHAT: until the writer has committed N transactions in all.
+wait_commits() {
+    for _ in $(seq 600); do
+        [ "$(commits)" -ge "$1" ] && return 0
+        [ -e "$DIR/writer.done" ] && break
+        sleep 0.05
+    done
+    cat "$DIR/writer.err" >&2
+    fail "the writer did not reach $1 commits ($2)"
+}
+# Commits the writer makes in each phase of the move: before it starts, while
+# changes stream after the initial copy, and after the cutover (on node 2).
+PER_PHASE=15
+phase writer
 : >"$DIR/committed"
 : >"$DIR/writer.err"
 writer &
 WRITER_PID=$!
-sleep 1
+wait_commits $PER_PHASE "before the move"
 
 # Every table's rows of the given districts, as a fingerprint per table.
 FINGERPRINT_SQL="
@@ -216,12 +303,12 @@ PUB_TABLES="samegoal.districts WHERE (id IN (\$IDS)), samegoal.users WHERE (dist
     samegoal.purged_documents WHERE (district_id IN (\$IDS)),
     samegoal.transfer_requests WHERE (requesting_district_id IN (\$IDS))"
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-
-# move SRC_FN SRC_PORT DST_FN IDS: Oregon from one node to the other, cutover included.
+# move SRC_FN SRC_PORT DST_FN IDS DST_PORT: Oregon from one node to the other,
+# cutover included. While the writer runs, streaming lasts until it has
+# committed PER_PHASE more transactions after the initial copy.
 move_oregon() {
     local src=$1 src_port=$2 dst=$3 ids=$4
+    phase "$MOVE: copy"
     $dst -c "INSERT INTO samegoal.node_states VALUES ('OR', 'moving_in')
              ON CONFLICT (state) DO UPDATE SET status = 'moving_in'"
     $src -c "CREATE PUBLICATION sg_move_or FOR TABLE ${PUB_TABLES//\$IDS/$ids}"
@@ -229,16 +316,21 @@ move_oregon() {
     $dst -c "CREATE SUBSCRIPTION sg_move_or
                CONNECTION 'host=127.0.0.1 port=$src_port dbname=samegoal user=postgres password=$PW'
                PUBLICATION sg_move_or"
-    for _ in $(seq 600); do
+    for _ in $(seq 1200); do
         [ "$($dst -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ] && break
-        sleep 0.1
+        sleep 0.05
     done
     [ "$($dst -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ] || fail "the initial copy did not finish"
     COPY_SECONDS=$(elapsed "$t0" "$(now)")
     say "initial copy: ${COPY_SECONDS} s; streaming"
-    sleep "${STREAM_SECONDS:-2}"
+    phase "$MOVE: streaming"
+    if [ -n "$WRITER_PID" ]; then
+        local streamed=$(( $(commits) + PER_PHASE ))
+        wait_commits $streamed "while streaming"
+    fi
 
     # Cutover. PAUSE waits for the pool's transactions in flight, then holds new ones.
+    phase "$MOVE: cutover"
     local p0; p0=$(now)
     bouncer_admin 'PAUSE samegoal_or' >/dev/null
     $src -c "UPDATE samegoal.node_states SET status = 'moved_out' WHERE state = 'OR';
@@ -257,6 +349,7 @@ move_oregon() {
     bouncer_admin 'RELOAD' >/dev/null
     bouncer_admin 'RESUME samegoal_or' >/dev/null
     PAUSE_SECONDS=$(elapsed "$p0" "$(now)")
+    RESUMED_AT=$(commits)
     say "cutover: pause ${PAUSE_SECONDS} s; every table's fingerprint equal on both nodes:"
     sed 's/^/scaleout:     /' "$DIR/fp-src"
 
@@ -268,8 +361,10 @@ move_oregon() {
 }
 
 say "moving Oregon (districts $OREGON) from node 1 to node 2 while the writer commits"
+MOVE="move"
 move_oregon qa "$PA" qb "$OREGON" "$PB"
-sleep 1
+phase "writer after the move"
+wait_commits $((RESUMED_AT + PER_PHASE)) "after the cutover"
 touch "$DIR/stop"
 wait "$WRITER_PID"
 WRITER_PID=
@@ -279,11 +374,13 @@ say "writer: $tries transactions, $committed committed, $failures failed"
 [ "$committed" -gt 20 ] || fail "the writer committed too little to mean anything"
 
 # Every commit the writer saw succeed is on node 2.
+phase "checks on node 2"
 present=$(qb -c "SELECT count(*) FROM samegoal.students WHERE sis_student_id = ANY (string_to_array('$(paste -sd, "$DIR/committed")', ','))")
 [ "$present" -eq "$committed" ] || fail "$present of $committed committed transactions are on node 2"
 say "every one of the $committed commits is on node 2"
 
 # Node 1 fences Oregon, then releases it.
+phase "fence and release"
 psql -X -q -At -v ON_ERROR_STOP=1 -p "$PA" -d samegoal -c 'BEGIN' -c "SELECT samegoal.sg_act_as('maple.k12.example', 'madmin')" 2>"$DIR/fence.err" \
     && fail "node 1 still serves Oregon"
 grep -q 'served by another node' "$DIR/fence.err" || fail "no SG014 on node 1"
@@ -310,6 +407,7 @@ grep -q 'another state' "$DIR/sg010.err" || { cat "$DIR/sg010.err"; fail "no SG0
 say "node 2: a transfer inside Oregon works; to Idaho: SG010"
 
 # National reporting through the PL/Proxy router (a database on node 1's cluster).
+phase router
 psql -X -q -v ON_ERROR_STOP=1 -p "$PA" -d postgres -c 'CREATE DATABASE samegoal_router' \
     -c "CREATE ROLE router_reader LOGIN PASSWORD '$PW'" -c 'CREATE ROLE router_app LOGIN'
 psql -X -q -v ON_ERROR_STOP=1 -p "$PA" -d samegoal_router \
@@ -335,7 +433,7 @@ say "router: reporting for samegoal_reporting only (42501 for others, on the rou
 # Oregon moves back to node 1: the rows made on node 2 keep node 2's ids, new
 # rows on node 1 get node 1's, and nothing collides.
 say "moving Oregon back to node 1"
-STREAM_SECONDS=0.5
+MOVE="move back"
 move_oregon qb "$PB" qa "$OREGON" "$PA"
 qb -c "SELECT samegoal.sg_release_state('OR')" >/dev/null
 app -d samegoal_or >/dev/null <<'SQL' || fail "writing Oregon on node 1 after the move back failed"
@@ -349,4 +447,5 @@ ranges=$(qa -c "SELECT string_agg(DISTINCT (id >> 40)::text, ',' ORDER BY (id >>
 # (node 0's range: the rows node 1 held before it was numbered)
 [ "$ranges" = "0,1,2" ] || fail "students ids are not from node 1's and node 2's ranges: $ranges"
 say "node 1 serves Oregon again: ids from node 1 and node 2 side by side, no conflict"
+phases
 say "OK"
