@@ -24,6 +24,9 @@ WITH t AS (
       FROM samegoal.documents d
      WHERE d.id BETWEEN :first AND :last AND d.district_id = :a
      ORDER BY d.id
+    -- a student holds one live copy of an original at most, as for the function
+    ON CONFLICT (district_id, student_id, source_document_id)
+       WHERE source_document_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
     RETURNING id, source_document_id, transfer_id
 ), files AS (
     INSERT INTO samegoal.document_files (district_id, document_id, filename, content_type, data)
