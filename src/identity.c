@@ -116,12 +116,6 @@ sg_define_identity_setting(void)
 }
 
 int64
-sg_acting_user_id(void)
-{
-	return acting_identity.user_id;
-}
-
-int64
 sg_acting_district_id(void)
 {
 	return acting_identity.district_id;

@@ -27,9 +27,8 @@
 /* A row other than serving for the district's state: the state is fenced. */
 static SgStatement state_fenced_statement = {
 	.sql = "SELECT 1 FROM samegoal.districts d"
-	" JOIN samegoal.node_states n ON n.state OPERATOR(pg_catalog.=) d.state"
-	" WHERE d.id OPERATOR(pg_catalog.=) $1"
-	"   AND n.status OPERATOR(pg_catalog.<>) 'serving'",
+	" JOIN samegoal.node_states n ON n.state = d.state"
+	" WHERE d.id = $1 AND n.status <> 'serving'",
 	.nargs = 1,
 	.argtypes = {INT8OID},
 	.expected = SPI_OK_SELECT,

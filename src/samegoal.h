@@ -52,7 +52,6 @@ extern bool sg_in_transaction_block(bool *unobserved);
 
 /* identity.c: the acting identity and the checks on it */
 extern void sg_define_identity_setting(void);
-extern int64 sg_acting_user_id(void);
 extern int64 sg_acting_district_id(void);
 extern int64 sg_require_acting_user(void);
 extern int64 sg_require_acting_admin(void);
