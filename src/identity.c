@@ -83,8 +83,8 @@ check_acting_identity(char **newval, void **extra, GucSource source)
 		}
 	}
 
-	/* The setting machinery frees extra with free(), so use malloc. */
-	result = malloc(sizeof(ActingIdentity));
+	/* Freed by the setting machinery, with its own allocator (compat.h). */
+	result = sg_guc_extra_alloc(sizeof(ActingIdentity));
 	if (result == NULL)
 		return false;
 	*result = parsed;

@@ -361,7 +361,7 @@ sg_identity_changed(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		elog(ERROR, "sg_identity_changed: not called as a statement trigger");
-	pkey = RelationGetPrimaryKeyIndex(trigdata->tg_relation);
+	pkey = SG_PRIMARY_KEY_INDEX(trigdata->tg_relation);
 	CacheInvalidateRelcacheByRelid(OidIsValid(pkey) ? pkey :
 								   RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);

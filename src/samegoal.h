@@ -17,6 +17,8 @@
 #include "fmgr.h"
 #include "utils/array.h"
 
+#include "compat.h"
+
 /* SQLSTATEs of the contract */
 #define ERRCODE_SG_SENDER_DISABLED		MAKE_SQLSTATE('S','G','0','0','1')
 #define ERRCODE_SG_RECEIVER_DISABLED	MAKE_SQLSTATE('S','G','0','0','2')

@@ -15,6 +15,8 @@
 #include "utils/array.h"
 #include "utils/snapshot.h"
 
+#include "compat.h"
+
 #define SG_MAX_PARAMS	8
 
 /*

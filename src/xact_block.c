@@ -75,7 +75,7 @@ observe_top_level(void)
 	if (!IsTransactionState() || MyProc == NULL ||
 		GetCurrentTransactionNestLevel() != 1)
 		return;
-	top_level.lxid = MyProc->lxid;
+	top_level.lxid = SG_PROC_LXID(MyProc);
 	top_level.xact_start = GetCurrentTransactionStartTimestamp();
 	top_level.in_block = IsTransactionBlock();
 }
@@ -116,7 +116,7 @@ sg_track_transaction_blocks(void)
 
 	observe_top_level();
 	if (IsTransactionState() && MyProc != NULL && GetCurrentTransactionNestLevel() > 1)
-		loaded_in_subtransaction = MyProc->lxid;
+		loaded_in_subtransaction = SG_PROC_LXID(MyProc);
 }
 
 /*
@@ -130,9 +130,9 @@ sg_in_transaction_block(bool *unobserved)
 	*unobserved = false;
 	if (GetCurrentTransactionNestLevel() <= 1)
 		return IsTransactionBlock();
-	if (top_level.lxid == MyProc->lxid &&
+	if (top_level.lxid == SG_PROC_LXID(MyProc) &&
 		top_level.xact_start == GetCurrentTransactionStartTimestamp())
 		return top_level.in_block;
-	*unobserved = loaded_in_subtransaction == MyProc->lxid;
+	*unobserved = loaded_in_subtransaction == SG_PROC_LXID(MyProc);
 	return false;
 }
