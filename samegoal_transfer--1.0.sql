@@ -8,6 +8,22 @@
 -- through the schema it lives in. CREATE EXTENSION restores search_path after.
 SET LOCAL search_path = pg_catalog, pg_temp;
 
+-- CREATE EXTENSION uses a schema samegoal that already exists. One owned by
+-- another role would let that role swap, later, the objects that the extension's
+-- functions call by name: refuse it, as every later version does. (Added after
+-- release; it leaves the catalog of 1.0 unchanged.)
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_namespace n
+                 JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+                WHERE n.nspname OPERATOR(pg_catalog.=) 'samegoal' AND NOT r.rolsuper) THEN
+        RAISE EXCEPTION 'schema "samegoal" is owned by a role that is not a superuser'
+            USING ERRCODE = '42501',
+                  HINT = 'Drop the schema, or make a superuser its owner (ALTER SCHEMA samegoal OWNER TO ...), before installing the extension.';
+    END IF;
+END
+$$;
+
 -- src/sql/00_role.sql
 -- The application role. Roles are cluster-wide, so it survives DROP EXTENSION and
 -- is only created when missing; it owns nothing and gets only the grants below.

@@ -151,16 +151,37 @@ CREATE EXTENSION samegoal_transfer;
 \set VERBOSITY terse
 SELECT count(*) FROM pg_extension WHERE extname = 'samegoal_transfer';
 
--- A database that installed 1.0 into a squatted schema does not update until a
--- superuser owns the schema.
-SET client_min_messages = warning;
+-- Every version refuses the squatted schema, 1.0 included.
 CREATE EXTENSION samegoal_transfer VERSION '1.0';
+CREATE EXTENSION samegoal_transfer VERSION '1.1';
+SELECT count(*) FROM pg_extension WHERE extname = 'samegoal_transfer';
+
+-- The C code uses only the extension's own objects. A schema samegoal given to
+-- a role after the install (as a careless DBA might) lets that role create a
+-- view samegoal.node_states in a 1.1 database, where the extension has no such
+-- table: sg_act_as, run by a superuser here, never reads it.
+DROP SCHEMA samegoal;
+SET client_min_messages = warning;
+CREATE EXTENSION samegoal_transfer VERSION '1.1';
 RESET client_min_messages;
-ALTER EXTENSION samegoal_transfer UPDATE;
-SELECT extversion FROM pg_extension WHERE extname = 'samegoal_transfer';
+INSERT INTO samegoal.districts (domain, name, city, state) VALUES ('maple.k12.example', 'Maple', 'Salem', 'OR');
+INSERT INTO samegoal.users (district_id, username, is_admin) VALUES (1, 'madmin', true);
+ALTER SCHEMA samegoal OWNER TO regress_sg_squatter;
+SET ROLE regress_sg_squatter;
+CREATE FUNCTION samegoal.sg_planted_fence() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.sg_planted_calls VALUES ('node_states view as ' || current_user);
+    RETURN 'moved_out';
+END $$;
+CREATE VIEW samegoal.node_states AS SELECT 'OR'::text AS state, samegoal.sg_planted_fence() AS status;
+RESET ROLE;
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') > 0 AS acting;
+COMMIT;
+SELECT count(*) AS planted_calls FROM public.sg_planted_calls;
+DROP VIEW samegoal.node_states;
+DROP FUNCTION samegoal.sg_planted_fence();
 ALTER SCHEMA samegoal OWNER TO CURRENT_USER;
-ALTER EXTENSION samegoal_transfer UPDATE;
-SELECT extversion FROM pg_extension WHERE extname = 'samegoal_transfer';
 
 DROP EXTENSION samegoal_transfer;
 DROP EXTENSION pg_trgm;

@@ -388,6 +388,7 @@ districts_like_word(Datum state, const VocabularyMatch *matches, int nmatches, i
 	Datum		args[3];
 	int64	   *ids;
 
+	*count = 0;
 	for (int m = 0; m < nmatches; m++)
 		if (matches[m].similarity[i] >= 0)
 			words[nwords++] = CStringGetTextDatum(matches[m].word);
@@ -398,7 +399,6 @@ districts_like_word(Datum state, const VocabularyMatch *matches, int nmatches, i
 	if (SPI_processed > (uint64) at_most)
 		return NULL;
 	ids = palloc(sizeof(int64) * Max(SPI_processed, 1));
-	*count = 0;
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		int64		id = sg_result_int64(row, 1);

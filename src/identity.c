@@ -25,6 +25,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/snapmgr.h"
 
 #include "samegoal.h"
 #include "spi.h"
@@ -213,7 +214,6 @@ Datum
 sg_act_as(PG_FUNCTION_ARGS)
 {
 	ActingIdentity identity = {0, 0};
-	bool		unobserved;
 
 	if (!caller_may_act())
 		ereport(ERROR,
@@ -225,12 +225,10 @@ sg_act_as(PG_FUNCTION_ARGS)
 	 * PL/pgSQL EXCEPTION block) of a statement run in autocommit is no block
 	 * (xact_block.c).
 	 */
-	if (!sg_in_transaction_block(&unobserved))
+	if (!sg_in_transaction_block())
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
 				 errmsg("samegoal.sg_act_as() can only be used in a transaction block"),
-				 unobserved ?
-				 errdetail("The module was loaded inside a subtransaction of this transaction, so whether the transaction is a transaction block is not known.") : 0,
 				 errhint("Call it after BEGIN; the identity lasts until the transaction ends.")));
 
 	/* Through the per-session cache of identity_cache.c. */
@@ -288,11 +286,14 @@ acting_user_is_active(int64 user_id, bool *is_admin)
 {
 	SgOwnerScope scope;
 	Datum		arg = Int64GetDatum(user_id);
+	Snapshot	snapshot;
 	bool		active;
 
+	/* As of now, like sg_act_as (identity_cache.c), whatever the isolation level. */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	sg_enter_owner_scope(&scope);
 	sg_spi_connect();
-	active = sg_execute(&acting_user_statement, &arg) == 1;
+	active = sg_execute_with_snapshot(&acting_user_statement, &arg, snapshot) == 1;
 	*is_admin = false;
 	if (active)
 	{
@@ -304,6 +305,7 @@ acting_user_is_active(int64 user_id, bool *is_admin)
 	}
 	sg_spi_finish();
 	sg_leave_owner_scope(&scope);
+	UnregisterSnapshot(snapshot);
 	return active;
 }
 

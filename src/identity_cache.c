@@ -2,43 +2,48 @@
  *
  * identity_cache.c
  *	  The lookup behind sg_act_as: the active user of a district by domain
- *	  and login, kept per backend so that an application's transactions do
- *	  not each pay for an SPI connection and two index searches.
+ *	  and login, and the node fence of the district's state, as of the
+ *	  latest committed state; the identities found kept per backend so that
+ *	  an application's transactions do not each pay for an SPI connection and
+ *	  two index searches.
+ *
+ * Like PostgreSQL's own privilege checks against its catalogs, the lookup
+ * reads with a snapshot taken for it (GetLatestSnapshot), whatever the
+ * transaction's isolation level: a change committed before the call is seen
+ * by it, even inside a REPEATABLE READ or SERIALIZABLE transaction that began
+ * earlier. District, user and fence are read with that one snapshot.
  *
  * An entry maps the two arguments of sg_act_as, exactly as given, to the
- * user's and district's ids, with where and by which transaction the rows it
- * was read from were written (their ctid and xmin). It is used only when both
- * of these hold:
+ * user's and district's ids and the district's state, with where and by which
+ * transaction the two rows it was read from were written (their ctid and
+ * xmin). A hit costs a read of those two heap tuples with a new latest
+ * snapshot, and a scan of node_states:
  *
- * - No change to users or districts was signalled since it was made. A
- *   statement trigger on each table (sg_identity_changed) invalidates the
- *   relcache entry of the table's primary key index. Like every invalidation,
- *   that reaches the other backends when the change commits, and this one at
- *   the end of the changing command, or at the rollback that undoes it; a
- *   relcache callback then empties the cache. Changes of the tables
- *   themselves (TRUNCATE, ALTER TABLE, DROP) invalidate the tables' own
- *   entries, which empty it too, as does a cache reset.
- * - Both rows are still the versions the entry was read from, as seen by the
- *   snapshot the lookup would have used. A committed change to either row
- *   (the user deactivated, their username or email changed, the domain
- *   changed, either deleted) makes that version invisible, so the entry is
- *   not used even in the moment between the change becoming visible and its
- *   invalidation arriving. This check reads two heap tuples by ctid, which is
- *   what a hit costs.
+ * - The entry's own rows must still be the versions it was read from. Any
+ *   committed change to either (the user deactivated, their username or email
+ *   changed, the domain or state changed, either deleted) makes that version
+ *   invisible, and the identity is looked up again. This is what keeps an
+ *   entry right when one of its own rows changes; no trigger is needed for it.
+ * - Other rows can make an entry wrong in one way only: a login that matched
+ *   someone's email becomes another active user's username (the username
+ *   wins). So a row trigger on users (sg_identity_changed: INSERT, UPDATE OF
+ *   username, is_active, district_id) invalidates the relcache entry of the
+ *   users' primary key index; like every invalidation it reaches the other
+ *   backends when the change commits, and this one at the end of the
+ *   command. A relcache callback then marks the cache stale, and the next
+ *   lookup empties it. Changes of the tables themselves (TRUNCATE, ALTER
+ *   TABLE, DROP) and a cache reset do the same. The trigger fires ALWAYS, and
+ *   as a row trigger also in logical replication's apply.
+ * - The fence (node.c) is read on every call, hit or miss, so it holds
+ *   whatever wrote node_states and whenever.
  *
- * A miss, or an entry found wanting, is looked up again through SPI and
- * stored. The cache holds only successful lookups: an unknown domain or
- * login, or an inactive user, is looked up every time.
+ * A lookup during which the cache was marked stale is used but not stored:
+ * it may have read a row that the invalidation's change replaced. The cache
+ * holds only successful lookups: an unknown domain or login, or an inactive
+ * user, is looked up every time.
  *
- * The fence of a node (node.c, version 1.2) is checked on every lookup, after
- * the district is found and before the login is: an entry exists only for a
- * state this node served when it was made, and a change of node_states (whose
- * statement trigger signals like the others) empties the cache.
- *
- * Nothing is cached in a database whose catalog has no such triggers (one
- * still at version 1.0 or 1.1, served by this library between updates): a
- * change to another row than the cached ones, such as a new user whose
- * username is a login that matched someone's email, would not be signalled.
+ * Nothing is cached in a database whose catalog has no such trigger (one at
+ * a version before 1.2.1, served by this library between updates).
  *
  *-------------------------------------------------------------------------
  */
@@ -78,9 +83,10 @@ typedef struct CachedIdentity
 {
 	uint64		hash;			/* the hash table's key */
 	char	   *key;			/* domain, NUL, login */
-	int			keylen;
+	size_t		keylen;
 	int64		user_id;
 	int64		district_id;
+	char		state[3];		/* the district's state, for the fence */
 	ItemPointerData user_tid;
 	TransactionId user_xmin;
 	ItemPointerData district_tid;
@@ -88,91 +94,76 @@ typedef struct CachedIdentity
 } CachedIdentity;
 
 /*
- * The tables and their primary key indexes, looked up when the cache is
- * first used after being emptied; InvalidOid until then.
+ * The tables and the primary key index that the trigger invalidates, looked
+ * up when the cache is first used after being emptied; InvalidOid until then.
  */
 typedef struct IdentityRelations
 {
 	Oid			users;
 	Oid			districts;
 	Oid			users_pkey;
-	Oid			districts_pkey;
-	Oid			node_states_pkey;	/* InvalidOid before version 1.2 */
 } IdentityRelations;
 
 static HTAB *cache = NULL;
-static uint64 cache_resets = 0;
-static IdentityRelations relations;
 static MemoryContext cache_context = NULL;
+static IdentityRelations relations;
 
-static void
-identity_cache_create(void)
-{
-	HASHCTL		ctl;
-
-	ctl.keysize = sizeof(uint64);
-	ctl.entrysize = sizeof(CachedIdentity);
-	ctl.hcxt = cache_context;
-	cache = hash_create("samegoal identity cache", 256, &ctl,
-						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-}
-
-/* Empty the cache and forget the relations (they may have been dropped). */
-static void
-identity_cache_reset(void)
-{
-	if (cache_context != NULL && (cache == NULL || hash_get_num_entries(cache) > 0))
-	{
-		MemoryContextReset(cache_context);
-		identity_cache_create();
-	}
-	memset(&relations, 0, sizeof(relations));
-	cache_resets++;
-}
+/*
+ * Set by the invalidation callback, which does nothing else (it may run in
+ * the middle of any catalog access); the cache is emptied on its next use.
+ */
+static bool cache_stale = false;
 
 static void
 identity_relcache_callback(Datum arg, Oid relid)
 {
 	if (!OidIsValid(relid) || relid == relations.users || relid == relations.districts ||
-		relid == relations.users_pkey || relid == relations.districts_pkey ||
-		(OidIsValid(relations.node_states_pkey) && relid == relations.node_states_pkey))
-		identity_cache_reset();
+		relid == relations.users_pkey)
+		cache_stale = true;
+}
+
+/* Empty the cache and forget the relations (they may have been dropped). */
+static void
+identity_cache_empty(void)
+{
+	HASHCTL		ctl;
+
+	MemoryContextReset(cache_context);
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(CachedIdentity);
+	ctl.hcxt = cache_context;
+	cache = hash_create("samegoal identity cache", 256, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	memset(&relations, 0, sizeof(relations));
+	cache_stale = false;
 }
 
 /*
- * Find the relations; false when the extension's tables are not there (then
- * nothing is cached).
+ * Empty a stale cache and find the relations; false when the extension's
+ * tables or the trigger are not there (then nothing is cached).
  */
 static bool
 identity_cache_ready(void)
 {
-	Oid			nspid;
-
 	if (cache_context == NULL)
 	{
+		/* The callback first: the statics below assume it runs. */
+		CacheRegisterRelcacheCallback(identity_relcache_callback, (Datum) 0);
 		cache_context = AllocSetContextCreate(CacheMemoryContext, "samegoal identity cache",
 											  ALLOCSET_DEFAULT_SIZES);
-		identity_cache_create();
-		CacheRegisterRelcacheCallback(identity_relcache_callback, (Datum) 0);
+		cache_stale = true;
 	}
+	if (cache_stale)
+		identity_cache_empty();
 	if (OidIsValid(relations.users))
 		return true;
 
-	nspid = get_namespace_oid("samegoal", true);
-	if (!OidIsValid(nspid))
-		return false;
-	relations.users = get_relname_relid("users", nspid);
-	relations.districts = get_relname_relid("districts", nspid);
-	relations.users_pkey = get_relname_relid("users_pkey", nspid);
-	relations.districts_pkey = get_relname_relid("districts_pkey", nspid);
-	relations.node_states_pkey = get_relname_relid("node_states_pkey", nspid);
+	relations.users = sg_extension_relation("users");
+	relations.districts = sg_extension_relation("districts");
+	relations.users_pkey = sg_extension_relation("users_pkey");
 	if (!OidIsValid(relations.users) || !OidIsValid(relations.districts) ||
-		!OidIsValid(relations.users_pkey) || !OidIsValid(relations.districts_pkey) ||
-		!OidIsValid(get_trigger_oid(relations.users, "users_identity_changed", true)) ||
-		!OidIsValid(get_trigger_oid(relations.districts, "districts_identity_changed", true)) ||
-		(OidIsValid(relations.node_states_pkey) &&
-		 !OidIsValid(get_trigger_oid(get_relname_relid("node_states", nspid),
-									 "node_states_identity_changed", true))))
+		!OidIsValid(relations.users_pkey) ||
+		!OidIsValid(get_trigger_oid(relations.users, "users_identity_changed", true)))
 	{
 		memset(&relations, 0, sizeof(relations));
 		return false;
@@ -202,155 +193,172 @@ tuple_is_current(Relation rel, const ItemPointerData *tid, TransactionId xmin, S
 	return current;
 }
 
-/*
- * Whether both rows of the entry are still the versions it was read from;
- * *emptied tells whether the cache was emptied meanwhile (the entry is then
- * freed, and must not be used).
- */
+/* Whether both rows of the entry are still the versions it was read from. */
 static bool
-entry_is_current(const CachedIdentity *entry, bool *emptied)
+entry_is_current(const CachedIdentity *entry, Snapshot snapshot)
 {
-	uint64		resets = cache_resets;
-	ItemPointerData user_tid = entry->user_tid;
-	ItemPointerData district_tid = entry->district_tid;
-	TransactionId user_xmin = entry->user_xmin;
-	TransactionId district_xmin = entry->district_xmin;
-	/* Opening them may take invalidations that make the cache forget them. */
-	IdentityRelations known = relations;
-	Relation	users = table_open(known.users, AccessShareLock);
-	Relation	districts = table_open(known.districts, AccessShareLock);
-	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	Relation	users = table_open(relations.users, AccessShareLock);
+	Relation	districts = table_open(relations.districts, AccessShareLock);
 	bool		current;
 
-	current = tuple_is_current(users, &user_tid, user_xmin, snapshot) &&
-		tuple_is_current(districts, &district_tid, district_xmin, snapshot);
-	UnregisterSnapshot(snapshot);
+	current = tuple_is_current(users, &entry->user_tid, entry->user_xmin, snapshot) &&
+		tuple_is_current(districts, &entry->district_tid, entry->district_xmin, snapshot);
 	table_close(districts, AccessShareLock);
 	table_close(users, AccessShareLock);
-	*emptied = cache_resets != resets;
 	return current;
 }
 
 /*
- * The lookup: the active user of the district with this domain
- * (case-insensitive, blanks around it ignored) whose username or email is
- * this login, case-insensitively; the username wins. With where and by which
- * transaction both rows were written.
+ * The lookup: the district with this domain (case-insensitive, blanks around
+ * it ignored), its state, and the active user of it whose username or email
+ * is this login, case-insensitively, the username winning; with where and by
+ * which transaction both rows were written. The district comes back without
+ * a user when there is no such user, so that the fence answers first.
  */
 static SgStatement identity_statement =
-SG_STATEMENT("SELECT u.id, d.id, u.ctid, u.xmin, d.ctid, d.xmin"
-			 "  FROM samegoal.districts d JOIN samegoal.users u ON u.district_id = d.id"
-			 " WHERE lower(d.domain) = (SELECT lower(btrim($1, E' \\t\\r\\n')))"
-			 "   AND (lower(u.username) = lower($2) OR lower(u.email) = lower($2))"
-			 "   AND u.is_active"
-			 " ORDER BY lower(u.username) = lower($2) DESC"
-			 " LIMIT 1",
+SG_STATEMENT("SELECT d.id, d.state, d.ctid, d.xmin, u.id, u.ctid, u.xmin"
+			 "  FROM samegoal.districts d"
+			 "  LEFT JOIN LATERAL ("
+			 "    SELECT u.id, u.ctid, u.xmin FROM samegoal.users u"
+			 "     WHERE u.district_id = d.id"
+			 "       AND (lower(u.username) = lower($2) OR lower(u.email) = lower($2))"
+			 "       AND u.is_active"
+			 "     ORDER BY lower(u.username) = lower($2) DESC"
+			 "     LIMIT 1) u ON true"
+			 " WHERE lower(d.domain) = (SELECT lower(btrim($1, E' \\t\\r\\n')))",
 			 SPI_OK_SELECT, 2, TEXTOID, TEXTOID);
 
+/*
+ * Fills found and returns true when the user exists; SG014 for a district
+ * whose state this node does not serve, before the login counts.
+ */
 static bool
-lookup_identity(const char *domain, const char *login, CachedIdentity *found)
+lookup_identity(const char *domain, const char *login, Snapshot snapshot,
+				CachedIdentity *found)
 {
 	SgOwnerScope scope;
 	Datum		args[2];
-	bool		exists;
+	bool		exists = false;
 
 	args[0] = CStringGetTextDatum(domain);
 	args[1] = CStringGetTextDatum(login);
 	sg_enter_owner_scope(&scope);
 	sg_spi_connect();
-	/* SG014 for a state this node does not serve, before the login is looked up. */
-	(void) sg_check_state_served(sg_find_district_id(domain));
-	exists = sg_execute(&identity_statement, args) == 1;
-	if (exists)
+	if (sg_execute_with_snapshot(&identity_statement, args, snapshot) == 1)
 	{
 		HeapTuple	row = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
+		char	   *state = SPI_getvalue(row, desc, 2);
 
-		found->user_id = sg_result_int64(0, 1);
-		found->district_id = sg_result_int64(0, 2);
-		found->user_tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(row, desc, 3, &isnull));
-		found->user_xmin = DatumGetTransactionId(SPI_getbinval(row, desc, 4, &isnull));
-		found->district_tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(row, desc, 5, &isnull));
-		found->district_xmin = DatumGetTransactionId(SPI_getbinval(row, desc, 6, &isnull));
+		sg_check_state_served(state, snapshot);
+		(void) SPI_getbinval(row, desc, 5, &isnull);
+		exists = !isnull;
+		if (exists)
+		{
+			found->district_id = sg_result_int64(0, 1);
+			strlcpy(found->state, state, sizeof(found->state));
+			found->district_tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(row, desc, 3, &isnull));
+			found->district_xmin = DatumGetTransactionId(SPI_getbinval(row, desc, 4, &isnull));
+			found->user_id = sg_result_int64(0, 5);
+			found->user_tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(row, desc, 6, &isnull));
+			found->user_xmin = DatumGetTransactionId(SPI_getbinval(row, desc, 7, &isnull));
+		}
 	}
 	sg_spi_finish();
 	sg_leave_owner_scope(&scope);
 	return exists;
 }
 
+/* Store a lookup, unless the cache went stale while it ran. */
+static void
+identity_cache_store(const CachedIdentity *found, const char *key, size_t keylen, uint64 hash)
+{
+	CachedIdentity *entry;
+	bool		exists;
+
+	if (cache_stale || !OidIsValid(relations.users))
+		return;
+	if (hash_get_num_entries(cache) >= IDENTITY_CACHE_MAX)
+	{
+		identity_cache_empty();
+		return;
+	}
+	entry = hash_search(cache, &hash, HASH_ENTER, &exists);
+	*entry = *found;
+	entry->hash = hash;
+	entry->key = MemoryContextAlloc(cache_context, keylen);
+	memcpy(entry->key, key, keylen);
+	entry->keylen = keylen;
+}
+
 /*
  * The user and district that sg_act_as(domain, login) acts as; false when
- * there is no such active user.
+ * there is no such active user; SG014 when this node does not serve the
+ * district's state.
  */
 bool
 sg_resolve_identity(const char *domain, const char *login, int64 *user_id,
 					int64 *district_id)
 {
-	int			domainlen = strlen(domain);
-	int			keylen = domainlen + 1 + strlen(login);
-	char	   *key = palloc(keylen + 1);
-	uint64		hash;
-	CachedIdentity *entry;
+	size_t		domainlen = strlen(domain);
+	size_t		loginlen = strlen(login);
+	bool		cacheable;
+	char	   *key = NULL;
+	size_t		keylen = 0;
+	uint64		hash = 0;
+	CachedIdentity *entry = NULL;
 	CachedIdentity found;
-	bool		emptied;
+	Snapshot	snapshot;
+	bool		exists;
 
-	memcpy(key, domain, domainlen + 1);
-	strcpy(key + domainlen + 1, login);
-
-	/* Changes committed by other sessions empty the cache first. */
+	/* Changes committed by other sessions mark the cache stale first. */
 	AcceptInvalidationMessages();
-	if (!identity_cache_ready() || keylen > IDENTITY_CACHE_MAX_KEY)
+	cacheable = identity_cache_ready() &&
+		domainlen <= IDENTITY_CACHE_MAX_KEY && loginlen <= IDENTITY_CACHE_MAX_KEY;
+	if (cacheable)
 	{
-		if (!lookup_identity(domain, login, &found))
-			return false;
-		*user_id = found.user_id;
-		*district_id = found.district_id;
-		return true;
+		keylen = domainlen + 1 + loginlen;
+		key = palloc(keylen + 1);
+		memcpy(key, domain, domainlen + 1);
+		memcpy(key + domainlen + 1, login, loginlen + 1);
+		hash = hash_bytes_extended((const unsigned char *) key, keylen, 0);
+		entry = hash_search(cache, &hash, HASH_FIND, NULL);
+		if (entry != NULL && (entry->keylen != keylen || memcmp(entry->key, key, keylen) != 0))
+			entry = NULL;
 	}
 
-	hash = hash_bytes_extended((const unsigned char *) key, keylen, 0);
-	entry = hash_search(cache, &hash, HASH_FIND, NULL);
-	/* The entry is used only if no invalidation emptied the cache meanwhile. */
-	if (entry != NULL && entry->keylen == keylen && memcmp(entry->key, key, keylen) == 0 &&
-		entry_is_current(entry, &emptied) && !emptied)
+	/* An error releases the snapshot with the (sub)transaction's resources. */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	/* Opening the tables may take invalidations: then the entry is not used. */
+	if (entry != NULL && entry_is_current(entry, snapshot) && !cache_stale)
 	{
-		*user_id = entry->user_id;
-		*district_id = entry->district_id;
-		return true;
+		found = *entry;
+		sg_check_state_served(found.state, snapshot);
+		exists = true;
 	}
+	else
+	{
+		exists = lookup_identity(domain, login, snapshot, &found);
+		if (exists && cacheable)
+			identity_cache_store(&found, key, keylen, hash);
+	}
+	UnregisterSnapshot(snapshot);
 
-	if (!lookup_identity(domain, login, &found))
+	if (!exists)
 		return false;
 	*user_id = found.user_id;
 	*district_id = found.district_id;
-
-	/*
-	 * The lookup may have taken invalidations that emptied the cache and
-	 * forgot the relations; the entry is stored only if they are known.
-	 */
-	if (identity_cache_ready())
-	{
-		bool		exists;
-
-		if (hash_get_num_entries(cache) >= IDENTITY_CACHE_MAX)
-			identity_cache_reset();
-		if (!identity_cache_ready())
-			return true;
-		found.key = MemoryContextAlloc(cache_context, keylen);
-		memcpy(found.key, key, keylen);
-		found.keylen = keylen;
-		found.hash = hash;
-		entry = hash_search(cache, &hash, HASH_ENTER, &exists);
-		*entry = found;
-	}
 	return true;
 }
 
 /*
- * sg_identity_changed() returns trigger: after any statement that writes users
- * or districts, tell every backend's identity cache, at commit (this one's at
- * the end of the statement, or at rollback).
+ * sg_identity_changed() returns trigger: a row trigger on users (or a
+ * statement trigger, for TRUNCATE) whose change may give a login another
+ * user: tell every backend's identity cache, at commit (this one's at the end
+ * of the command, or at rollback). Invalidating the primary key index's
+ * relcache entry, not the table's, leaves the table's plans alone; a
+ * statement's rows each ask again, and the invalidation is queued once.
  */
 PG_FUNCTION_INFO_V1(sg_identity_changed);
 Datum
@@ -359,10 +367,15 @@ sg_identity_changed(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Oid			pkey;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
-		elog(ERROR, "sg_identity_changed: not called as a statement trigger");
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "sg_identity_changed: not called as a trigger");
 	pkey = SG_PRIMARY_KEY_INDEX(trigdata->tg_relation);
 	CacheInvalidateRelcacheByRelid(OidIsValid(pkey) ? pkey :
 								   RelationGetRelid(trigdata->tg_relation));
-	return PointerGetDatum(NULL);
+
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		return PointerGetDatum(NULL);
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		return PointerGetDatum(trigdata->tg_newtuple);
+	return PointerGetDatum(trigdata->tg_trigtuple);
 }

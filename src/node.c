@@ -8,8 +8,16 @@
  * The states a node does not serve are rows of samegoal.node_states, a table
  * that exists only from version 1.2 on. The module serves a database at 1.0,
  * 1.1 or 1.2 at once (between ALTER EXTENSION ... UPDATE steps), so the fence
- * first looks the table up in the catalog cache and is a no-op where it is
- * missing: no statement that names it is ever prepared for an older catalog.
+ * is a no-op where the catalog has no such table (as a member of the
+ * extension: a relation of that name that someone else made is never read).
+ *
+ * The fence is read on every sg_act_as, cached identity or not, with the
+ * snapshot of the identity's lookup (the latest committed state), and by
+ * scanning the table itself rather than through SPI: it has a row for a few
+ * states at most, and reading it this way costs less than a statement while
+ * holding whatever wrote it (a data-only restore with its triggers disabled,
+ * logical replication, a superuser's INSERT).
+ *
  * Everything else of a node (id ranges, the release of a state, reporting) is
  * SQL, in src/sql/85_node.sql and 86_reporting.sql.
  *
@@ -17,50 +25,61 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "samegoal.h"
-#include "spi.h"
 
-/* A row other than serving for the district's state: the state is fenced. */
-static SgStatement state_fenced_statement = {
-	.sql = "SELECT 1 FROM samegoal.districts d"
-	" JOIN samegoal.node_states n ON n.state = d.state"
-	" WHERE d.id = $1 AND n.status <> 'serving'",
-	.nargs = 1,
-	.argtypes = {INT8OID},
-	.expected = SPI_OK_SELECT,
-	.max_rows = 1,
-};
-
-/* Whether this database's catalog has samegoal.node_states (version 1.2 on). */
-static bool
-node_states_exist(void)
-{
-	Oid			nspid = get_namespace_oid("samegoal", true);
-
-	return OidIsValid(nspid) && OidIsValid(get_relname_relid("node_states", nspid));
-}
+static SgKnownRelation node_states_relation = {.name = "node_states"};
 
 /*
- * The district id, unchanged, when this node serves the district's state;
- * SG014 when the state has a row in node_states other than serving. 0 (no such
- * district) passes through. Runs on every sg_act_as, whatever any cache of
- * identities knows: the fence reads node_states each time. SPI connected, in
- * an owner scope.
+ * SG014 when the state has a row in node_states other than serving. A NULL
+ * state (no such district) passes.
  */
-int64
-sg_check_state_served(int64 district_id)
+void
+sg_check_state_served(const char *state, Snapshot snapshot)
 {
-	Datum		arg = Int64GetDatum(district_id);
+	Oid			relid;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	AttrNumber	state_attnum;
+	AttrNumber	status_attnum;
+	bool		fenced = false;
 
-	if (district_id == 0 || !node_states_exist())
-		return district_id;
-	if (sg_execute(&state_fenced_statement, &arg) > 0)
+	if (state == NULL)
+		return;
+	relid = sg_known_relation(&node_states_relation);
+	if (!OidIsValid(relid))
+		return;
+
+	rel = table_open(relid, AccessShareLock);
+	state_attnum = get_attnum(relid, "state");
+	status_attnum = get_attnum(relid, "status");
+	if (state_attnum == InvalidAttrNumber || status_attnum == InvalidAttrNumber)
+		elog(ERROR, "table samegoal.node_states has no column state or status");
+
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (!fenced && (tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		value = heap_getattr(tuple, state_attnum, RelationGetDescr(rel), &isnull);
+
+		if (isnull || strcmp(TextDatumGetCString(value), state) != 0)
+			continue;
+		value = heap_getattr(tuple, status_attnum, RelationGetDescr(rel), &isnull);
+		fenced = isnull || strcmp(TextDatumGetCString(value), "serving") != 0;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (fenced)
 		ereport(ERROR,
 				(errcode(ERRCODE_SG_SERVED_ELSEWHERE),
 				 errmsg("this district is served by another node")));
-	return district_id;
 }

@@ -13,30 +13,97 @@
  * pg_catalog, pg_temp, so the statements' unqualified operators and
  * functions are the built-in ones (pg_temp is never searched for those).
  *
+ * The C code finds the extension's relations through sg_extension_relation,
+ * which accepts only members of the extension.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "miscadmin.h"
+#include "commands/extension.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "samegoal.h"
 
+/*
+ * The relation of this name in schema samegoal when it is a member of the
+ * extension, else InvalidOid: an object that someone else created under the
+ * same name (in a schema samegoal that a non-superuser came to own, say) is
+ * never read, called, or run as anyone.
+ */
+Oid
+sg_extension_relation(const char *relname)
+{
+	Oid			extension = get_extension_oid(SG_EXTENSION_NAME, true);
+	Oid			nspid = get_namespace_oid("samegoal", true);
+	Oid			relid;
+
+	if (!OidIsValid(extension) || !OidIsValid(nspid))
+		return InvalidOid;
+	relid = get_relname_relid(relname, nspid);
+	if (!OidIsValid(relid) || getExtensionOfObject(RelationRelationId, relid) != extension)
+		return InvalidOid;
+	return relid;
+}
+
+/*
+ * Relations found by sg_extension_relation are kept until their relcache
+ * entry is invalidated (a DROP, an ALTER, a DROP EXTENSION) or every entry is.
+ * A relation that is missing is looked up again each time: only a database
+ * between updates lacks one.
+ */
+#define MAX_KNOWN_RELATIONS 4
+
+static SgKnownRelation *known_relations[MAX_KNOWN_RELATIONS];
+static int	n_known_relations = 0;
+
+static void
+known_relations_callback(Datum arg, Oid relid)
+{
+	for (int i = 0; i < n_known_relations; i++)
+		if (!OidIsValid(relid) || relid == known_relations[i]->relid)
+			known_relations[i]->relid = InvalidOid;
+}
+
+Oid
+sg_known_relation(SgKnownRelation *known)
+{
+	if (!known->registered)
+	{
+		if (n_known_relations == 0)
+			CacheRegisterRelcacheCallback(known_relations_callback, (Datum) 0);
+		if (n_known_relations >= MAX_KNOWN_RELATIONS)
+			elog(ERROR, "too many known relations");
+		known->relid = InvalidOid;
+		known_relations[n_known_relations++] = known;
+		known->registered = true;
+	}
+	if (!OidIsValid(known->relid))
+		known->relid = sg_extension_relation(known->name);
+	return known->relid;
+}
+
 /* The owner of samegoal.districts, and so of every table of the extension. */
+static SgKnownRelation districts_relation = {.name = "districts"};
+
 static Oid
 tables_owner(void)
 {
-	Oid			nspid = get_namespace_oid("samegoal", false);
-	Oid			relid = get_relname_relid("districts", nspid);
+	Oid			relid = sg_known_relation(&districts_relation);
 	HeapTuple	tuple;
 	Oid			owner;
 
 	if (!OidIsValid(relid))
-		elog(ERROR, "table samegoal.districts is missing");
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table samegoal.districts of extension %s is missing", SG_EXTENSION_NAME)));
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for relation %u", relid);

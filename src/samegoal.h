@@ -16,8 +16,11 @@
 
 #include "fmgr.h"
 #include "utils/array.h"
+#include "utils/snapshot.h"
 
 #include "compat.h"
+
+#define SG_EXTENSION_NAME "samegoal_transfer"
 
 /* SQLSTATEs of the contract */
 #define ERRCODE_SG_SENDER_DISABLED		MAKE_SQLSTATE('S','G','0','0','1')
@@ -44,13 +47,27 @@ typedef struct SgOwnerScope
 	int			guc_nestlevel;
 } SgOwnerScope;
 
+/*
+ * A relation of the extension that the C code reads by name, found once and
+ * kept until its relcache entry is invalidated (owner.c). Declare one as a
+ * static variable with its name set.
+ */
+typedef struct SgKnownRelation
+{
+	const char *name;
+	Oid			relid;			/* InvalidOid: not known yet, or missing */
+	bool		registered;
+} SgKnownRelation;
+
 /* owner.c */
+extern Oid	sg_extension_relation(const char *relname);
+extern Oid	sg_known_relation(SgKnownRelation *known);
 extern void sg_enter_owner_scope(SgOwnerScope *scope);
 extern void sg_leave_owner_scope(SgOwnerScope *scope);
 
 /* xact_block.c: whether the top-level transaction is a transaction block */
 extern void sg_track_transaction_blocks(void);
-extern bool sg_in_transaction_block(bool *unobserved);
+extern bool sg_in_transaction_block(void);
 
 /* identity.c: the acting identity and the checks on it */
 extern void sg_define_identity_setting(void);
@@ -72,6 +89,6 @@ extern ArrayType *sg_distinct_id_arg(FunctionCallInfo fcinfo, int argno, int *co
 extern char *sg_required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 
 /* node.c: the fence of a state this node does not serve (SG014) */
-extern int64 sg_check_state_served(int64 district_id);
+extern void sg_check_state_served(const char *state, Snapshot snapshot);
 
 #endif							/* SAMEGOAL_H */

@@ -230,12 +230,21 @@ lock_receiving_student(int64 district_id, const char *sis_student_id)
 	return sg_result_int64(0, 1);
 }
 
-/* The owner of the copies, by login (sg_find_active_user); SG005 when there is none. */
+/*
+ * The owner of the copies, by login (sg_find_active_user); SG005 when there is
+ * none. Answering a request, the login is the requester's choice, which the
+ * sender was never told: the error does not show it.
+ */
 static int64
-find_receiving_owner(int64 district_id, const char *login)
+find_receiving_owner(int64 district_id, const char *login, bool answering_request)
 {
 	int64		owner_id = sg_find_active_user(district_id, login);
 
+	if (owner_id == 0 && answering_request)
+		ereport(ERROR,
+				(errcode(ERRCODE_SG_NO_SUCH_USER),
+				 errmsg("the owner the requesting district named is no longer an active user there"),
+				 errhint("Ask the requesting district to make the request again.")));
 	if (owner_id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_SG_NO_SUCH_USER),
@@ -624,7 +633,8 @@ transfer(const TransferRequest *request, int *result_count)
 		lock_receiving_student(parties.receiving_district_id,
 							   request->receiving_sis_student_id);
 	parties.receiving_owner_id = find_receiving_owner(parties.receiving_district_id,
-													  request->receiving_owner);
+													  request->receiving_owner,
+													  request->request_id != 0);
 
 	/*
 	 * SG012, right after SG005. Only a call through a 1.1 declaration asks

@@ -26,20 +26,21 @@
  * started before the statement is analysed and run), and leaves it only by
  * ending.
  *
- * A subtransaction whose top-level transaction was never observed gets "not a
- * block" (25P01: refused rather than wrongly accepted). That happens:
- *	- in a procedure called outside a transaction block, after it commits or
- *	  rolls back, when the new transaction's first statement at level 1 has
- *	  not run yet: the new transaction is not a block (a procedure can end a
- *	  transaction only when called outside one), so the answer is right;
- *	- when the module is loaded inside a subtransaction (the session's first
- *	  call of any samegoal function made after a SAVEPOINT, or inside an
- *	  EXCEPTION block), in a transaction that is a block: refused once,
- *	  wrongly; the next transaction is observed. Loading the module earlier
- *	  (any samegoal function called at top level, LOAD 'samegoal_transfer',
- *	  or session_preload_libraries) avoids it;
- *	- in a function called through the fast-path protocol that enters a
- *	  subtransaction before running any statement.
+ * A subtransaction whose top-level transaction was never observed:
+ *	- when the module was loaded inside a subtransaction of this transaction
+ *	  (the session's first samegoal call made after a SAVEPOINT, or inside an
+ *	  EXCEPTION block or a procedure), the answer is not known: a transaction
+ *	  block is the likely case (BEGIN; SAVEPOINT, as ORMs and test frameworks
+ *	  nest), and the one alternative, a statement in autocommit whose first
+ *	  call is in a subtransaction, ends the identity with that statement's
+ *	  transaction anyway, which is harmless. So the call is accepted.
+ *	  session_preload_libraries = 'samegoal_transfer' loads the module before
+ *	  the first statement and makes the answer exact;
+ *	- otherwise (a procedure called outside a transaction block, after it
+ *	  commits or rolls back, before the new transaction's first statement at
+ *	  level 1; a function called through the fast-path protocol that enters a
+ *	  subtransaction first) the transaction is no block: a procedure can end
+ *	  transactions only when called outside one. 25P01 is right there.
  *
  *-------------------------------------------------------------------------
  */
@@ -121,18 +122,16 @@ sg_track_transaction_blocks(void)
 
 /*
  * Whether the top-level transaction is a transaction block, from any nesting
- * level. *unobserved is set when the answer is "no" only because the module
- * was loaded inside a subtransaction of this transaction.
+ * level; unknown (the module was loaded inside a subtransaction of this
+ * transaction) counts as yes.
  */
 bool
-sg_in_transaction_block(bool *unobserved)
+sg_in_transaction_block(void)
 {
-	*unobserved = false;
 	if (GetCurrentTransactionNestLevel() <= 1)
 		return IsTransactionBlock();
 	if (top_level.lxid == SG_PROC_LXID(MyProc) &&
 		top_level.xact_start == GetCurrentTransactionStartTimestamp())
 		return top_level.in_block;
-	*unobserved = loaded_in_subtransaction == SG_PROC_LXID(MyProc);
-	return false;
+	return loaded_in_subtransaction == SG_PROC_LXID(MyProc);
 }

@@ -25,16 +25,16 @@ AS 'MODULE_PATHNAME', 'sg_current_district_id';
 COMMENT ON FUNCTION samegoal.sg_current_district_id() IS
 'The acting district id, or NULL when the session is not acting';
 
--- sg_act_as keeps the identities it looked up, per session, until users or
--- districts change: a statement trigger on each tells every session's cache (at
--- commit, or at once in the changing session); see src/identity_cache.c.
+-- sg_act_as keeps the identities it looked up, per session; a row trigger on
+-- users tells every session's cache of a change that can give a login another
+-- user (at commit, or at once in the changing session); see src/identity_cache.c.
 CREATE FUNCTION samegoal.sg_identity_changed()
 RETURNS trigger
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'sg_identity_changed';
 
 COMMENT ON FUNCTION samegoal.sg_identity_changed() IS
-'Trigger: after a statement that writes users, districts or node_states, empties every session''s cache of acting identities';
+'Trigger: a user added, reactivated or renamed empties every session''s cache of acting identities';
 
 -- The checks every function starts with, and the id arrays they take, for the
 -- functions written in PL/pgSQL: the same C code the C functions run, so that

@@ -33,13 +33,6 @@ GRANT SELECT ON samegoal.districts TO samegoal_app;
 SELECT pg_catalog.pg_extension_config_dump('samegoal.districts', '');
 SELECT pg_catalog.pg_extension_config_dump('samegoal.districts_id_seq', '');
 
--- The sessions' caches of acting identities follow every change of districts,
--- whoever makes it, also under session_replication_role = replica.
-CREATE TRIGGER districts_identity_changed
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.districts
-    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
-ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_identity_changed;
-
 CREATE FUNCTION samegoal.sg_set_transfers_enabled(enabled boolean)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER

@@ -52,10 +52,15 @@ ALTER TABLE samegoal.students FORCE ROW LEVEL SECURITY;
 CREATE POLICY students_own ON samegoal.students
     USING (district_id = (SELECT samegoal.sg_current_district_id()));
 
--- The sessions' caches of acting identities follow every change of users.
+-- The sessions' caches of acting identities (src/identity_cache.c) follow the
+-- changes that can give a login another user: a new or reactivated user, or a
+-- changed username. A cached identity's own rows are checked on every use, so a
+-- SIS sync that updates names or emails empties no cache. A row trigger, firing
+-- always, so that logical replication's apply and replica-mode restores signal
+-- too.
 CREATE TRIGGER users_identity_changed
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.users
-    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
+    BEFORE INSERT OR UPDATE OF username, is_active, district_id ON samegoal.users
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_identity_changed();
 ALTER TABLE samegoal.users ENABLE ALWAYS TRIGGER users_identity_changed;
 
 GRANT SELECT ON samegoal.users, samegoal.students TO samegoal_app;

@@ -2,9 +2,10 @@
 -- for a student's documents, naming its own student and the owner of the
 -- copies; the sending district fulfils the request with a transfer
 -- (src/requests.c, through the transfer engine) or declines it. A request
--- expires 30 days after it is made: expiry is a comparison with now(), so no
--- background worker is needed. The inbox view lists what needs someone's
--- attention in the acting district.
+-- expires 30 days after it is made: expiry is a comparison with the clock
+-- (clock_timestamp(), not the transaction's start), so no background worker is
+-- needed. The inbox view lists what needs someone's attention in the acting
+-- district.
 
 CREATE TABLE samegoal.transfer_requests (
     id                          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -134,7 +135,7 @@ BEGIN
        AND samegoal.sg_current_district_id() = CASE WHEN answering THEN r.sending_district_id
                                                     ELSE r.requesting_district_id END
        FOR UPDATE;
-    IF request.id IS NULL OR request.status <> 'pending' OR request.expires_at <= now() THEN
+    IF request.id IS NULL OR request.status <> 'pending' OR request.expires_at <= clock_timestamp() THEN
         RAISE EXCEPTION 'no open transfer request with that id'
             USING ERRCODE = 'SG011',
                   DETAIL = CASE WHEN answering
@@ -271,7 +272,7 @@ BEGIN
 
     SELECT r.id INTO existing FROM samegoal.transfer_requests r
      WHERE r.requesting_district_id = requester.id AND r.sending_district_id = asked.id
-       AND r.receiving_student_id = student.id AND r.status = 'pending' AND r.expires_at > now()
+       AND r.receiving_student_id = student.id AND r.status = 'pending' AND r.expires_at > clock_timestamp()
      ORDER BY r.id
      LIMIT 1;
     IF existing IS NOT NULL THEN
@@ -411,7 +412,7 @@ SELECT 'request'::text AS kind,
        r.expires_at
   FROM samegoal.transfer_requests r
  WHERE r.sending_district_id = samegoal.sg_current_district_id()
-   AND r.status = 'pending' AND r.expires_at > now()
+   AND r.status = 'pending' AND r.expires_at > (SELECT clock_timestamp())
 UNION ALL
 SELECT 'transfer'::text,
        t.id,

@@ -188,9 +188,11 @@ COMMENT ON FUNCTION samegoal.sg_index_districts(bigint[]) IS
 
 -- The triggers keep these tables, whoever writes districts (as their owner).
 -- They are derived from districts, so pg_dump leaves them out and the triggers
--- fill them again as the districts are restored: they fire even under
--- session_replication_role = replica, which a restore may use. Deleted districts
--- take their rows along through the foreign keys.
+-- fill them again as the districts are restored. Statement triggers, with
+-- transition tables, do it for ordinary sessions; deleted districts take their
+-- rows along through the foreign keys. Under session_replication_role =
+-- replica (logical replication's apply, which fires row triggers only, and a
+-- restore that uses that mode) a row trigger does it instead, below.
 CREATE FUNCTION samegoal.sg_index_inserted_districts()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -250,24 +252,54 @@ CREATE TRIGGER districts_index_inserted
     AFTER INSERT ON samegoal.districts
     REFERENCING NEW TABLE AS inserted_districts
     FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_index_inserted_districts();
-ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_index_inserted;
 
 CREATE TRIGGER districts_index_updated
     AFTER UPDATE ON samegoal.districts
     REFERENCING OLD TABLE AS old_districts NEW TABLE AS updated_districts
     FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_index_updated_districts();
-ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_index_updated;
 
 CREATE TRIGGER districts_index_deleted
     AFTER DELETE ON samegoal.districts
     REFERENCING OLD TABLE AS deleted_districts
     FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_index_deleted_districts();
-ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_index_deleted;
 
 CREATE TRIGGER districts_index_truncated
     AFTER TRUNCATE ON samegoal.districts
     FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_index_deleted_districts();
 ALTER TABLE samegoal.districts ENABLE ALWAYS TRIGGER districts_index_truncated;
+
+-- Under session_replication_role = replica, one district at a time: a state
+-- moving to this node by logical replication (src/sql/85_node.sql) arrives
+-- with its directory, and a district renamed on the old node during the move
+-- is found here by its new name. Foreign keys do not cascade in that mode, so
+-- a deleted district's words go here too.
+CREATE FUNCTION samegoal.sg_index_replicated_district()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND (NEW.name, NEW.domain, NEW.state) IS NOT DISTINCT FROM (OLD.name, OLD.domain, OLD.state) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        PERFORM samegoal.sg_index_districts(ARRAY[OLD.id]);
+        PERFORM samegoal.sg_directory_states_changed(ARRAY[OLD.state]);
+    ELSE
+        PERFORM samegoal.sg_index_districts(ARRAY[NEW.id]);
+        PERFORM samegoal.sg_directory_states_changed(
+            CASE WHEN TG_OP = 'UPDATE' THEN ARRAY[OLD.state, NEW.state] ELSE ARRAY[NEW.state] END);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_index_replicated_district() IS
+'Trigger: under session_replication_role = replica (logical replication, replica-mode restores), keeps the directory''s tables for each district written';
+
+CREATE TRIGGER districts_index_replicated
+    AFTER INSERT OR UPDATE OR DELETE ON samegoal.districts
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_index_replicated_district();
+ALTER TABLE samegoal.districts ENABLE REPLICA TRIGGER districts_index_replicated;
 
 -- Fills the directory's tables again from districts, for when the triggers were
 -- bypassed: a data-only pg_restore with --disable-triggers, or districts written

@@ -174,12 +174,8 @@ ALTER TABLE samegoal.node_states ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.node_states FORCE ROW LEVEL SECURITY;
 CREATE POLICY node_states_owner ON samegoal.node_states USING (true) WITH CHECK (true);
 SELECT pg_catalog.pg_extension_config_dump('samegoal.node_states', '');
--- A change of the served states empties every session's cache of acting
--- identities (src/identity_cache.c), as a change of users or districts does.
-CREATE TRIGGER node_states_identity_changed
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON samegoal.node_states
-    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_identity_changed();
-ALTER TABLE samegoal.node_states ENABLE ALWAYS TRIGGER node_states_identity_changed;
+-- sg_act_as reads this table on every call (src/node.c), so no trigger tells
+-- anyone of its changes: the fence holds whatever writes it.
 
 -- Releasing a moved state ----------------------------------------------------------
 

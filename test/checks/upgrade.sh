@@ -20,7 +20,7 @@ CURRENT=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p"
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 fail() { echo "upgrade: FAILED: $*" >&2; exit 1; }
 cleanup() {
-    for db in $FRESH $UPDATED $UPDATED11 $RESTORED; do q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null || true; done
+    for db in $FRESH $UPDATED $UPDATED11 ${UPDATED11}2 $RESTORED; do q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null || true; done
     q -d postgres -c 'DROP ROLE IF EXISTS regress_sg_upgrade' 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -164,7 +164,42 @@ SQL
     echo "upgrade: from 1.1, every row kept ($(wc -l <"$WORK/rows11-before.txt") tables) and the catalog of a fresh install"
 fi
 
-for from in 1.0 1.1; do
+if [ "$CURRENT" != 1.2 ]; then
+    echo "upgrade: version 1.2 with transfers, a request, a fenced state and a purge"
+    q -d postgres -c "CREATE DATABASE ${UPDATED11}2"
+    q -d ${UPDATED11}2 >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION samegoal_transfer VERSION '1.2' CASCADE;
+\i test/fixtures/districts.sql
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2001', 'cteacher');
+SELECT samegoal.sg_request_transfer('cedar.k12.example', 'M-1002', 'madmin', 'please');
+COMMIT;
+BEGIN;
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
+SELECT samegoal.sg_acknowledge_transfer(1);
+SELECT samegoal.sg_delete_documents(ARRAY[7, 8]);
+SELECT samegoal.sg_purge_documents(ARRAY[7]);
+COMMIT;
+INSERT INTO samegoal.node_states VALUES ('WA', 'moved_out');
+CREATE TABLE sg_upgrade_columns AS
+SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'samegoal';
+SQL
+    fingerprints ${UPDATED11}2 >"$WORK/rows12-before.txt"
+    q -d ${UPDATED11}2 -c 'ALTER EXTENSION samegoal_transfer UPDATE'
+    [ "$(q -d ${UPDATED11}2 -c "SELECT extversion FROM pg_extension WHERE extname = 'samegoal_transfer'")" = "$CURRENT" ] \
+        || fail "the update from 1.2 did not reach $CURRENT"
+    fingerprints ${UPDATED11}2 >"$WORK/rows12-after.txt"
+    diff -u "$WORK/rows12-before.txt" "$WORK/rows12-after.txt" || fail "rows changed in the update from 1.2"
+    q -d ${UPDATED11}2 -f test/checks/catalog.sql >"$WORK/catalog-updated12.txt"
+    diff -u "$WORK/catalog-fresh.txt" "$WORK/catalog-updated12.txt" \
+        || fail "the catalog updated from 1.2 differs from a fresh install"
+    echo "upgrade: from 1.2, every row kept ($(wc -l <"$WORK/rows12-before.txt") tables) and the catalog of a fresh install"
+    q -d postgres -c "DROP DATABASE ${UPDATED11}2"
+fi
+
+for from in 1.0 1.1 1.2; do
     [ "$from" != "$CURRENT" ] || continue
     echo "upgrade: every pgTAP file, on an extension installed as $from and updated"
     q -d $FRESH -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
