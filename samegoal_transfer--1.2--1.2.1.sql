@@ -69,6 +69,8 @@ BEGIN
 END
 $$;
 
+REVOKE ALL ON FUNCTION samegoal.sg_index_replicated_district() FROM PUBLIC;
+
 COMMENT ON FUNCTION samegoal.sg_index_replicated_district() IS
 'Trigger: under session_replication_role = replica (logical replication, replica-mode restores), keeps the directory''s tables for each district written';
 
