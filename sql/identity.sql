@@ -178,6 +178,15 @@ EXPLAIN (COSTS OFF) SELECT samegoal.sg_current_user_id(), samegoal.sg_current_di
 SELECT samegoal.sg_current_user_id(), samegoal.sg_current_district_id();
 ROLLBACK;
 
+-- What signals the sessions' caches of identities: one row trigger on users,
+-- for the columns that can give a login another user, firing always (also in
+-- logical replication's apply); a SIS sync of names or emails fires nothing.
+SELECT t.tgrelid::regclass AS "table", t.tgname,
+       pg_get_triggerdef(t.oid) AS definition, t.tgenabled
+  FROM pg_trigger t
+ WHERE t.tgfoid = 'samegoal.sg_identity_changed()'::regprocedure
+ ORDER BY 1, 2;
+
 DROP EXTENSION samegoal_transfer;
 DROP SCHEMA samegoal;
 DROP ROLE regress_sg_app, regress_sg_outsider;

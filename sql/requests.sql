@@ -311,6 +311,25 @@ COMMIT;
 \o
 RESET ROLE;
 SELECT id, status, expires_at > now() AS open FROM samegoal.transfer_requests WHERE id >= 5 ORDER BY id;
+
+-- Expiry is a moment by the clock: a request that expires after this
+-- transaction began (a microsecond after its start, and the clock is past
+-- that) has left the inbox and cannot be answered, although now(), the
+-- transaction's start, is still before it.
+BEGIN;
+UPDATE samegoal.transfer_requests SET expires_at = now() + interval '1 microsecond' WHERE id = 6;
+SELECT pg_sleep(0.001);
+SELECT expires_at > now() AS not_past_by_the_transaction_start,
+       expires_at > clock_timestamp() AS not_past_by_the_clock
+  FROM samegoal.transfer_requests WHERE id = 6;
+SET ROLE regress_sg_app;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT count(*) AS in_inbox FROM samegoal.transfer_inbox WHERE kind = 'request' AND id = 6;
+SAVEPOINT s;
+SELECT samegoal.sg_decline_transfer_request(6, 'no');
+ROLLBACK TO s;
+SELECT * FROM samegoal.sg_fulfill_transfer_request(6, ARRAY[4], true);
+ROLLBACK;
 SET ROLE regress_sg_app;
 
 -- sg_acknowledge_transfer: SG006 first (not received here), then 42501 for a

@@ -8,6 +8,17 @@ RESET client_min_messages;
 \i test/fixtures/roles.sql
 \set ECHO all
 
+-- A superuser owns every table and function (the extension is superuser-only):
+-- the PL/pgSQL functions that read across districts (sg_request_transfer's
+-- lookup of the asked district) rely on it, as FORCE ROW LEVEL SECURITY binds
+-- any other owner.
+SELECT bool_and(r.rolsuper) AS tables_owned_by_a_superuser, count(*) > 0 AS some
+  FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+ WHERE c.relnamespace = 'samegoal'::regnamespace AND c.relkind = 'r';
+SELECT bool_and(r.rolsuper) AS functions_owned_by_a_superuser
+  FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+ WHERE p.pronamespace = 'samegoal'::regnamespace;
+
 -- rows visible per table, for whoever runs it
 CREATE FUNCTION public.regress_sg_visible()
 RETURNS TABLE (tbl text, visible bigint, districts text)

@@ -9,7 +9,11 @@
  * caller. They do that work as the owner of the extension's tables, as
  * ri_triggers.c runs its checks as a table's owner: SECURITY_NOFORCE_RLS lets
  * the owner see every row of its tables despite FORCE ROW LEVEL SECURITY, so
- * the owner need not be a superuser. The search_path is pinned to
+ * for the C code the owner need not be a superuser. The SQL functions that
+ * read across districts (sg_request_transfer's lookup of the asked district)
+ * do rely on it, as FORCE ROW LEVEL SECURITY binds any other owner; the
+ * extension installs only as a superuser, who owns everything it makes
+ * (sql/rls.sql asserts it). The search_path is pinned to
  * pg_catalog, pg_temp, so the statements' unqualified operators and
  * functions are the built-in ones (pg_temp is never searched for those).
  *
