@@ -226,6 +226,23 @@ bouncer_admin() { PGPASSWORD= psql -X -q -At -h 127.0.0.1 -p "$PBOUNCER" -U pgbo
 app() { PGPASSWORD= psql -X -q -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p "$PBOUNCER" -U app_writer "$@"; }
 say "pgbouncer on port $PBOUNCER: pools samegoal_or, samegoal_wa (node 1), samegoal_id (node 2)"
 
+# Transaction pooling hands each transaction a server connection that may be
+# new, so a session's first samegoal call is often inside whatever the
+# application opened first: a savepoint, as ORMs nest transactions. Each of
+# these transactions gets a new backend (RECONNECT closes the pool's
+# connections once released), and each acts from its savepoint.
+backends=""
+for i in $(seq 10); do
+    bouncer_admin 'RECONNECT samegoal_wa' >/dev/null
+    backend=$(app -d samegoal_wa -c 'BEGIN' -c 'SAVEPOINT orm' \
+        -c "SELECT pg_backend_pid() || ' ' || samegoal.sg_act_as('pine.k12.example', 'padmin')" \
+        -c 'RELEASE SAVEPOINT orm' -c 'COMMIT' 2>"$DIR/savepoint.err") \
+        || { cat "$DIR/savepoint.err"; fail "a first call inside a savepoint, through pgbouncer, was refused"; }
+    backends="$backends ${backend%% *}"
+done
+[ "$(printf '%s\n' $backends | sort -u | wc -l)" -eq 10 ] || fail "the savepoint transactions did not each get a new backend:$backends"
+say "through pgbouncer: 10 transactions, each on a new backend, act from a savepoint"
+
 # The application writer: acting transactions in Oregon through the Oregon pool,
 # each a new student and document (its marker) and one of: a transfer, a delete,
 # a delete and restore, a delete and purge, a request. Bounded; stops when told.
