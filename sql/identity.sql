@@ -178,6 +178,22 @@ EXPLAIN (COSTS OFF) SELECT samegoal.sg_current_user_id(), samegoal.sg_current_di
 SELECT samegoal.sg_current_user_id(), samegoal.sg_current_district_id();
 ROLLBACK;
 
+-- A session keeps the identities it looked up: the second call for the same
+-- arguments searches no index of users or districts (it reads the cached rows
+-- by ctid), as this transaction's own scan counts show.
+\c
+SET ROLE regress_sg_app;
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'mteacher') > 0 AS acting;
+SELECT sum(idx_scan) AS index_scans_after_one FROM pg_stat_xact_user_tables
+ WHERE relid IN ('samegoal.users'::regclass, 'samegoal.districts'::regclass) \gset
+SELECT :index_scans_after_one > 0 AS the_first_call_searched;
+SELECT samegoal.sg_act_as('maple.k12.example', 'mteacher') > 0 AS acting;
+SELECT sum(idx_scan) - :index_scans_after_one AS index_scans_of_the_second_call FROM pg_stat_xact_user_tables
+ WHERE relid IN ('samegoal.users'::regclass, 'samegoal.districts'::regclass);
+COMMIT;
+RESET ROLE;
+
 -- What signals the sessions' caches of identities: one row trigger on users,
 -- for the columns that can give a login another user, firing always (also in
 -- logical replication's apply); a SIS sync of names or emails fires nothing.

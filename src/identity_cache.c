@@ -160,7 +160,14 @@ identity_cache_ready(void)
 
 	relations.users = sg_extension_relation("users");
 	relations.districts = sg_extension_relation("districts");
-	relations.users_pkey = sg_extension_relation("users_pkey");
+	if (OidIsValid(relations.users))
+	{
+		/* An index belongs to its table, not to the extension: found through it. */
+		Relation	users = table_open(relations.users, AccessShareLock);
+
+		relations.users_pkey = SG_PRIMARY_KEY_INDEX(users);
+		table_close(users, AccessShareLock);
+	}
 	if (!OidIsValid(relations.users) || !OidIsValid(relations.districts) ||
 		!OidIsValid(relations.users_pkey) ||
 		!OidIsValid(get_trigger_oid(relations.users, "users_identity_changed", true)))
