@@ -29,6 +29,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -59,6 +60,12 @@ sg_check_state_served(const char *state, Snapshot snapshot)
 		return;
 
 	rel = table_open(relid, AccessShareLock);
+	/* A node that has never fenced a state has an empty file: nothing to read. */
+	if (RelationGetNumberOfBlocks(rel) == 0)
+	{
+		table_close(rel, AccessShareLock);
+		return;
+	}
 	state_attnum = get_attnum(relid, "state");
 	status_attnum = get_attnum(relid, "status");
 	if (state_attnum == InvalidAttrNumber || status_attnum == InvalidAttrNumber)
