@@ -37,6 +37,12 @@ CREATE TABLE samegoal.transfer_requests (
                                 CHECK (char_length(decline_reason) <= 1000),
     transfer_id                 bigint,
     expires_at                  timestamptz NOT NULL,
+    due_on                      date NOT NULL,
+    delay_reason                text
+                                CONSTRAINT transfer_requests_delay_reason_length
+                                CHECK (char_length(delay_reason) <= 1000),
+    delayed_until               date,
+    delayed_at                  timestamptz,
     UNIQUE (id, sending_district_id, requesting_district_id),
     FOREIGN KEY (sending_district_id) REFERENCES samegoal.districts (id),
     FOREIGN KEY (requesting_district_id, receiving_student_id) REFERENCES samegoal.students (district_id, id),
@@ -49,7 +55,10 @@ CREATE TABLE samegoal.transfer_requests (
     CONSTRAINT transfer_requests_answer_recorded
         CHECK ((status = 'pending') = (status_changed_at IS NULL)
                AND (status = 'declined') = (decline_reason IS NOT NULL)
-               AND (status = 'fulfilled' OR transfer_id IS NULL))
+               AND (status = 'fulfilled' OR transfer_id IS NULL)),
+    CONSTRAINT transfer_requests_delay_recorded
+        CHECK ((delayed_at IS NULL) = (delayed_until IS NULL)
+               AND (delayed_at IS NULL) = (delay_reason IS NULL))
 );
 -- The inbox of the district asked, and the idempotent repeat of a request.
 CREATE INDEX transfer_requests_sending_idx ON samegoal.transfer_requests (sending_district_id, expires_at)
@@ -67,6 +76,10 @@ COMMENT ON COLUMN samegoal.transfer_requests.note IS 'The requester''s note to t
 COMMENT ON COLUMN samegoal.transfer_requests.status IS 'pending, fulfilled, declined or cancelled; a pending request past expires_at is expired';
 COMMENT ON COLUMN samegoal.transfer_requests.transfer_id IS 'The transfer that fulfilled the request; NULL when every document was already there';
 COMMENT ON COLUMN samegoal.transfer_requests.expires_at IS 'requested_at plus 30 days: after it the request can no longer be answered or cancelled';
+COMMENT ON COLUMN samegoal.transfer_requests.due_on IS 'The date by which the district asked must answer: the request''s date plus the days of its state''s rule (state_transfer_rules), fixed when the request is made';
+COMMENT ON COLUMN samegoal.transfer_requests.delay_reason IS 'The reason of the district asked''s latest notice of delay (sg_delay_transfer_request)';
+COMMENT ON COLUMN samegoal.transfer_requests.delayed_until IS 'The date the latest notice of delay promises';
+COMMENT ON COLUMN samegoal.transfer_requests.delayed_at IS 'When the latest notice of delay was given: in time when on or before due_on';
 
 ALTER TABLE samegoal.transfer_requests ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.transfer_requests FORCE ROW LEVEL SECURITY;
@@ -283,12 +296,13 @@ BEGIN
            (requesting_district_id, sending_district_id, receiving_student_id, receiving_owner_id,
             requested_by, requested_at, requesting_district_domain, requesting_district_name, requested_by_name,
             requested_by_email, student_first_name, student_last_name, student_birth_date,
-            sending_sis_student_id, note, expires_at)
+            sending_sis_student_id, note, expires_at, due_on)
     VALUES (requester.id, asked.id, student.id, owner_id,
             admin.id, made_at, requester.domain, requester.name, admin.full_name,
             admin.email, student.first_name, student.last_name, student.birth_date,
             NULLIF(btrim(sending_sis_student_id, E' \t\r\n\x0B\f'), ''),
-            NULLIF(btrim(note, E' \t\r\n\x0B\f'), ''), made_at + interval '30 days')
+            NULLIF(btrim(note, E' \t\r\n\x0B\f'), ''), made_at + interval '30 days',
+            samegoal.sg_request_due_on(asked.id, made_at))
     RETURNING id INTO new_id;
 
     PERFORM samegoal.sg_notify_request(new_id);
@@ -390,6 +404,47 @@ $$;
 COMMENT ON FUNCTION samegoal.sg_acknowledge_transfer(bigint) IS
 'The owner of the copies or an admin of the receiving district: mark a received transfer as reviewed (once)';
 
+-- Requests on the clock (1.3; the rest in 57_request_clock.sql): the date of
+-- a moment, and the one rule of lateness, which the inbox shows.
+
+-- The database's time zone: its own setting (ALTER DATABASE ... SET TimeZone),
+-- else the session's.
+CREATE FUNCTION samegoal.sg_local_date(at timestamptz)
+RETURNS date
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT (at AT TIME ZONE coalesce(
+           (SELECT substr(c, strpos(c, '=') + 1)
+              FROM pg_db_role_setting s, unnest(s.setconfig) c
+             WHERE s.setdatabase = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+               AND s.setrole = 0 AND lower(split_part(c, '=', 1)) = 'timezone'
+             LIMIT 1),
+           current_setting('TimeZone')))::date
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_local_date(timestamptz) IS
+'Internal: the date of a moment in the database''s time zone (its TimeZone setting, else the session''s)';
+
+-- The one rule of lateness: a pending request is overdue when today is after
+-- its due date, or after the date of a notice of delay given in time (before
+-- the due date had passed). A notice given late excuses nothing.
+CREATE FUNCTION samegoal.sg_request_overdue(request samegoal.transfer_requests)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT request.status = 'pending'
+   AND samegoal.sg_local_date(clock_timestamp()) >
+       CASE WHEN request.delayed_at IS NOT NULL
+                 AND samegoal.sg_local_date(request.delayed_at) <= request.due_on
+            THEN request.delayed_until
+            ELSE request.due_on END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_request_overdue(samegoal.transfer_requests) IS
+'Whether a request is overdue now: pending, and today after its due date (or after the date of a notice of delay given in time); samegoal.sg_request_overdue(r) for a row r of transfer_requests';
+
 -- The inbox: what needs someone's attention in the acting district, newest
 -- first. security_invoker: the tables' row-level security applies to the
 -- caller, so a session that is not acting sees nothing and nobody sees another
@@ -409,7 +464,9 @@ SELECT 'request'::text AS kind,
        NULL::text AS receiving_sis_student_id,
        NULL::integer AS document_count,
        r.note,
-       r.expires_at
+       r.expires_at,
+       r.due_on,
+       samegoal.sg_request_overdue(r) AS overdue
   FROM samegoal.transfer_requests r
  WHERE r.sending_district_id = samegoal.sg_current_district_id()
    AND r.status = 'pending' AND r.expires_at > (SELECT clock_timestamp())
@@ -427,7 +484,9 @@ SELECT 'transfer'::text,
        s.sis_student_id,
        t.document_count,
        NULL::text,
-       NULL::timestamptz
+       NULL::timestamptz,
+       NULL::date,
+       NULL::boolean
   FROM samegoal.transfers t
   JOIN samegoal.students s ON s.district_id = t.receiving_district_id AND s.id = t.receiving_student_id
  WHERE t.receiving_district_id = samegoal.sg_current_district_id()

@@ -62,8 +62,29 @@ $$;
 COMMENT ON FUNCTION samegoal.sg_state_summary() IS
 'Reporting (superusers and samegoal_reporting): per state this node serves, its districts, students, documents (live and deleted), bytes of files, and transfers sent';
 
+-- Version 1.3: the overdue requests per state and district asked, counts only.
+CREATE FUNCTION samegoal.sg_overdue_requests()
+RETURNS TABLE (state text, sending_district_domain text, overdue bigint, oldest_due_on date)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT d.state, d.domain, count(*), min(r.due_on)
+  FROM samegoal.transfer_requests r
+  JOIN samegoal.districts d ON d.id = r.sending_district_id
+ WHERE r.status = 'pending'
+   AND samegoal.sg_request_overdue(r)
+   AND NOT EXISTS (SELECT FROM samegoal.node_states n
+                    WHERE n.state = d.state AND n.status <> 'serving')
+ GROUP BY d.state, d.domain
+ ORDER BY d.state, d.domain
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_overdue_requests() IS
+'Reporting (superusers and samegoal_reporting): per state this node serves and district asked, how many pending requests are overdue and the oldest due date';
+
 GRANT EXECUTE ON FUNCTION
     samegoal.sg_node(),
     samegoal.sg_directory_export(),
-    samegoal.sg_state_summary()
+    samegoal.sg_state_summary(),
+    samegoal.sg_overdue_requests()
 TO samegoal_reporting;
