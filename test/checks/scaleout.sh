@@ -103,11 +103,9 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    local p=$1
-    while ss -ltnH "sport = :$p" | grep -q . || [ -e "/var/run/postgresql/.s.PGSQL.$p" ]; do p=$((p + 1)); done
-    echo "$p"
-}
+# The ports of the two nodes and pgbouncer, claimed in $DIR/ports until the
+# cleanup removes $DIR (test/ports.sh: no ss, and safe beside another run).
+source "$ROOT/test/ports.sh"
 
 # Two nodes, each a cluster of its own listening on 127.0.0.1 only, made and
 # started side by side. Throwaway clusters: no fsync, no SSL; logical
@@ -139,9 +137,8 @@ max_logical_replication_workers = 8
 EOF
     pg_ctlcluster 15 "$name" start
 }
-PA=$(free_port 5641)
-PB=$(free_port $((PA + 1)))
-PBOUNCER=$(free_port $((PB + 1)))
+free_ports 3 5641 "$DIR/ports" || fail "no free ports"
+{ read -r PA; read -r PB; read -r PBOUNCER; } <"$DIR/ports"
 make_node "${CLUSTERS[0]}" "$PA" & node_a=$!
 make_node "${CLUSTERS[1]}" "$PB" & node_b=$!
 wait "$node_a" || fail "node 1 did not start"
