@@ -217,8 +217,9 @@ printf '"app_writer" ""\n"pgbouncer" ""\n' >"$DIR/userlist.txt"
 write_bouncer_ini "$PA"
 chown -R postgres "$DIR"
 runuser -u postgres -- pgbouncer -d "$DIR/pgbouncer.ini"
-for _ in $(seq 100); do [ -s "$DIR/pgbouncer.pid" ] && break; sleep 0.05; done
-pgbouncer_of "$DIR" >/dev/null || fail "pgbouncer did not start"
+# (a loaded machine may take seconds)
+for _ in $(seq 600); do [ -s "$DIR/pgbouncer.pid" ] && break; sleep 0.05; done
+pgbouncer_of "$DIR" >/dev/null || { cat "$DIR/pgbouncer.log" 2>/dev/null; fail "pgbouncer did not start"; }
 bouncer_admin() { PGPASSWORD= psql -X -q -At -h 127.0.0.1 -p "$PBOUNCER" -U pgbouncer -d pgbouncer -c "$1"; }
 app() { PGPASSWORD= psql -X -q -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p "$PBOUNCER" -U app_writer "$@"; }
 say "pgbouncer on port $PBOUNCER: pools samegoal_or, samegoal_wa (node 1), samegoal_id (node 2)"

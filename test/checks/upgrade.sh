@@ -85,7 +85,7 @@ SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.e
 COMMIT;
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
-SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[5], 'maple.k12.example', 'M-1002', 'madmin');
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[5], 'maple.k12.example', 'M-1001', 'madmin');
 SELECT samegoal.sg_delete_documents(ARRAY[9, 8]);
 SELECT samegoal.sg_purge_documents(ARRAY[9]);
 COMMIT;
