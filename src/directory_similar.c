@@ -178,7 +178,7 @@ name_scores_in_memory(const StateDirectory *dir, const DirectorySearch *search)
 }
 
 /*
- * The best "wanted" districts of the similarity rank, in order; returns how
+ * The best "wanted" districts of the similar rank, in order; returns how
  * many.
  */
 static int
