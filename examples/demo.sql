@@ -3,6 +3,9 @@
 -- examples, which start where this story ends.
 \pset footer off
 \set VERBOSITY default
+-- Each intended error is followed by its SQLSTATE, the code the README's
+-- tables name (psql's default verbosity shows the message, detail and hint,
+-- not the code).
 
 \echo
 \echo '== 1. The example (examples/data.sql): three districts, two in Oregon and one in Washington'
@@ -68,6 +71,7 @@ SELECT * FROM samegoal.sg_transfer_documents(
     ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
            WHERE s.sis_student_id = '100234'),
     'lakeview.k12.example', 'LV-55109', 'jo.morales@lakeview.k12.example');
+\echo '      ^ SQLSTATE' :LAST_ERROR_SQLSTATE
 ROLLBACK TO SAVEPOINT try;
 \set ON_ERROR_STOP 1
 \echo '      Sure of the ID, the admin overrides the guard with allow_mismatch => true:'
@@ -85,8 +89,10 @@ SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
 SAVEPOINT try;
 \set ON_ERROR_STOP 0
 SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1], 'lakeview.k12.example', 'LV-99999', 'jmorales');
+\echo '      ^ SQLSTATE' :LAST_ERROR_SQLSTATE
 ROLLBACK TO SAVEPOINT try;
 SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1], 'northfork.k12.example', 'NF-7001', 'lchen');
+\echo '      ^ SQLSTATE' :LAST_ERROR_SQLSTATE
 ROLLBACK TO SAVEPOINT try;
 \set ON_ERROR_STOP 1
 COMMIT;

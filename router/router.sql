@@ -9,15 +9,63 @@
 -- power of two: 1, 2, 4, ... nodes; see docs/scaling-out.md for other counts).
 -- reporting_user is a LOGIN role on every node, member of samegoal_reporting
 -- there and of nothing else: the nodes answer it, and only it, with reporting.
+--
+-- It runs as a superuser, so nothing in it may resolve to an object another role
+-- made: search_path is pg_catalog alone and every built-in is named with its
+-- schema (in a database made before PostgreSQL 15 any role may create in public,
+-- where a public.unnest(text[]) or a public.format(text, text, text) matches
+-- these calls better than the built-ins and would run as this superuser), and a
+-- schema samegoal_router, or anything in it, that a role other than a superuser
+-- owns is refused rather than adopted (42501): its owner could change later what
+-- the router runs and what the reporting readers see.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS plproxy;
+SET search_path = pg_catalog, pg_temp;
+
+DO $$
+DECLARE
+    squatted text;
+BEGIN
+    WITH ns AS (SELECT n.oid, n.nspowner FROM pg_catalog.pg_namespace n
+                 WHERE n.nspname OPERATOR(pg_catalog.=) 'samegoal_router'),
+    owned (what, owner) AS (
+        SELECT 'schema samegoal_router', ns.nspowner FROM ns
+        UNION ALL
+        SELECT 'relation ' OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::pg_catalog.text, c.relowner
+          FROM pg_catalog.pg_class c JOIN ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+        UNION ALL
+        SELECT 'function ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::pg_catalog.text, p.proowner
+          FROM pg_catalog.pg_proc p JOIN ns ON ns.oid OPERATOR(pg_catalog.=) p.pronamespace
+        UNION ALL
+        SELECT 'type ' OPERATOR(pg_catalog.||) t.oid::pg_catalog.regtype::pg_catalog.text, t.typowner
+          FROM pg_catalog.pg_type t JOIN ns ON ns.oid OPERATOR(pg_catalog.=) t.typnamespace
+        UNION ALL
+        SELECT 'operator ' OPERATOR(pg_catalog.||) o.oid::pg_catalog.regoperator::pg_catalog.text, o.oprowner
+          FROM pg_catalog.pg_operator o JOIN ns ON ns.oid OPERATOR(pg_catalog.=) o.oprnamespace
+        UNION ALL
+        SELECT 'foreign server samegoal_nodes', f.srvowner
+          FROM pg_catalog.pg_foreign_server f
+         WHERE f.srvname OPERATOR(pg_catalog.=) 'samegoal_nodes')
+    SELECT pg_catalog.string_agg(owned.what, ', ' ORDER BY owned.what) INTO squatted
+      FROM owned JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) owned.owner
+     WHERE NOT r.rolsuper;
+    IF squatted IS NOT NULL THEN
+        RAISE EXCEPTION 'owned by a role that is not a superuser: %', squatted
+            USING ERRCODE = '42501',
+                  HINT = 'Drop them, or make a superuser their owner, before loading router/router.sql.';
+    END IF;
+END
+$$ LANGUAGE plpgsql;
+
 CREATE SCHEMA IF NOT EXISTS samegoal_router;
+-- PL/Proxy's handler functions in the router's schema, which is a superuser's
+-- (else they would go to the first schema of search_path, here pg_catalog).
+CREATE EXTENSION IF NOT EXISTS plproxy SCHEMA samegoal_router;
 
 -- Who may read the merged reports on the router (roles are per cluster).
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'samegoal_reporting') THEN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'samegoal_reporting') THEN
         CREATE ROLE samegoal_reporting NOLOGIN;
     END IF;
 END
@@ -27,22 +75,24 @@ GRANT USAGE ON SCHEMA samegoal_router TO samegoal_reporting;
 -- The state -> node map: the router's record of where each state lives, and
 -- what the pgbouncer configuration (one pool per state) is generated from.
 CREATE TABLE IF NOT EXISTS samegoal_router.state_nodes (
-    state       text PRIMARY KEY CHECK (state ~ '^[A-Z]{2}$'),
-    node_no     integer NOT NULL CHECK (node_no BETWEEN 0 AND 8191),
+    state       text PRIMARY KEY CHECK (state OPERATOR(pg_catalog.~) '^[A-Z]{2}$'),
+    node_no     integer NOT NULL
+                CHECK (node_no OPERATOR(pg_catalog.>=) 0 AND node_no OPERATOR(pg_catalog.<=) 8191),
     conninfo    text NOT NULL
 );
 COMMENT ON TABLE samegoal_router.state_nodes IS
 'Which node serves each state: its node number (samegoal.sg_node() there) and connection string';
 
 -- The PL/Proxy cluster: one partition per node, in the order given.
-SELECT format('CREATE SERVER samegoal_nodes FOREIGN DATA WRAPPER plproxy OPTIONS (connection_lifetime %L, %s)',
-              '1800',
-              (SELECT string_agg(format('p%s %L', n - 1, c), ', ' ORDER BY n)
-                 FROM unnest(ARRAY[:nodes]) WITH ORDINALITY AS t(c, n)))
- WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_server WHERE srvname = 'samegoal_nodes')
+SELECT pg_catalog.format('CREATE SERVER samegoal_nodes FOREIGN DATA WRAPPER plproxy OPTIONS (connection_lifetime %L, %s)',
+              '1800'::pg_catalog.text,
+              (SELECT pg_catalog.string_agg(pg_catalog.format('p%s %L', n OPERATOR(pg_catalog.-) 1, c), ', ' ORDER BY n)
+                 FROM pg_catalog.unnest(ARRAY[:nodes]::pg_catalog.text[]) WITH ORDINALITY AS t(c, n)))
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_server
+                    WHERE srvname OPERATOR(pg_catalog.=) 'samegoal_nodes')
 \gexec
-SELECT format('CREATE USER MAPPING IF NOT EXISTS FOR PUBLIC SERVER samegoal_nodes OPTIONS (user %L, password %L)',
-              :'reporting_user', :'reporting_password')
+SELECT pg_catalog.format('CREATE USER MAPPING IF NOT EXISTS FOR PUBLIC SERVER samegoal_nodes OPTIONS (user %L, password %L)',
+              :'reporting_user'::pg_catalog.text, :'reporting_password'::pg_catalog.text)
 \gexec
 GRANT USAGE ON FOREIGN SERVER samegoal_nodes TO samegoal_reporting;
 

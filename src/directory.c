@@ -5,9 +5,10 @@
  *	  searches when choosing the district to transfer documents to.
  *
  * A search lists districts of the acting district's state, never the acting
- * district itself, matching the search text against domain and name:
- * exactly, as a prefix, as the prefix of a word of the name, as a substring,
- * or with typos, ranked in that order. Each rank is appended to the result
+ * district itself, matching the search text against domain and name, in five
+ * ranks in this order: exact (the domain is the search), prefix (the domain
+ * starts with it), word (the name or a word of it starts with it), substring
+ * (the domain or the name holds it) and similar (typos). Each rank is appended to the result
  * in order, by its own statement, and runs only when the ranks above it
  * leave room: when they fill max_results, nothing below them is read. A rank
  * with many matches walks the state's districts in name order and stops at
@@ -21,10 +22,12 @@
  * district_words and district_label_trigrams (filled by triggers on
  * districts), whose btree indexes read one state's districts only:
  *
- * - The word-prefix rank is a range of district_words: the words that start
- *   with the search's first word.
- * - Typos are corrected word by word, in directory_typos.c; the words and
- *   patterns of a search are made in directory_text.c.
+ * - The word rank is a range of district_words: the words that start with
+ *   the search's first word.
+ * - The similar rank corrects typos word by word, in directory_similar.c
+ *   (a large state from its copy in memory, directory_cache.c) and
+ *   directory_typos.c (pg_trgm); the words and patterns of a search are made
+ *   in directory_text.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -121,7 +124,8 @@ acting_district_state(int64 district_id)
 	" ORDER BY d.name, d.domain"
 
 /*
- * The first two ranks, exact domain and domain prefix: the range of the index
+ * The exact and prefix ranks (the domain is the search, the domain starts
+ * with it): the range of the index
  * on (state, lower(domain)) from the search up to the least string above
  * every string it starts, in bytewise order, read from the index alone, put
  * in order (exact first, then by name); then the rows of the first limit.
@@ -155,9 +159,9 @@ static SgStatement domain_prefix_walk_statement =
 DIRECTORY_STATEMENT(WALK("lower(w.domain) LIKE $4 AND lower(w.domain) <> $3"),
 					5, TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID);
 
-/* Append the first two ranks to the result, up to limit; returns how many. */
+/* Append the exact and prefix ranks to the result, up to limit; returns how many. */
 static int32
-find_domain_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
+find_exact_and_prefix(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 					 const DirectorySearch *search, int32 limit)
 {
 	text	   *above = directory_above_prefix(search->lowered);
@@ -188,11 +192,11 @@ find_domain_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 }
 
 /*
- * The parameters both statements of the third rank start with: $1 state, $2
+ * The parameters both statements of the word rank start with: $1 state, $2
  * acting district id, $3 prefix pattern, $4 word-prefix patterns, $5 limit.
  */
 static void
-third_rank_args(Datum *args, Datum state, int64 district_id, const DirectorySearch *search,
+word_rank_args(Datum *args, Datum state, int64 district_id, const DirectorySearch *search,
 				int32 limit)
 {
 	args[0] = state;
@@ -203,8 +207,8 @@ third_rank_args(Datum *args, Datum state, int64 district_id, const DirectorySear
 }
 
 /*
- * The third rank (a word of the name starts with the search, the domain does
- * not), up to limit, by name, appended to the result; returns how many. Found
+ * The word rank (the name or a word of it starts with the search, the domain
+ * does not), up to limit, by name, appended to the result; returns how many. Found
  * through the words of the names that start with the search's first word,
  * which every one of them has, in the index of district_words; when
  * MANY_MATCHES names of the state or more hold such words, or the search
@@ -236,7 +240,7 @@ DIRECTORY_STATEMENT(WALK("strpos(lower(w.name), $6) > 0 AND lower(w.name) LIKE A
 					6, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID);
 
 static int32
-find_word_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
+find_word(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 				   const DirectorySearch *search, int32 limit)
 {
 	text	   *above = NULL;
@@ -251,7 +255,7 @@ find_word_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 		(void) sg_execute(&word_prefix_count_statement, args);
 		if (sg_result_int64(0, 1) < MANY_MATCHES)
 		{
-			third_rank_args(args, state, district_id, search, limit);
+			word_rank_args(args, state, district_id, search, limit);
 			args[5] = CStringGetTextDatum(search->leading_word);
 			args[6] = PointerGetDatum(above);
 			(void) sg_execute(&word_prefixes_statement, args);
@@ -259,16 +263,17 @@ find_word_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 		}
 	}
 
-	third_rank_args(args, state, district_id, search, limit);
+	word_rank_args(args, state, district_id, search, limit);
 	args[5] = CStringGetTextDatum(search->lowered);
 	(void) sg_execute(&word_prefix_walk_statement, args);
 	return directory_store_results(rsinfo);
 }
 
 /*
- * The fourth rank: districts whose domain or name holds the search, that are
- * of no rank above, up to limit, by name. Candidates come from the trigram
- * indexes, through a LIKE pattern holding the first word of the search of at
+ * The substring rank: districts whose domain or name holds the search, that
+ * are of no rank above (NOT_PREFIX_NOR_WORD: neither the domain nor a word of
+ * the name starts with it), up to limit, by name. Candidates come from the
+ * trigram indexes, through a LIKE pattern holding the first word of the search of at
  * least three characters (a trigram); strpos() decides. The index reads only
  * the trigrams of that word: the other words of a search often hold trigrams
  * that nearly every domain or name holds ("k12", "exa", "sch"), whose long
@@ -287,7 +292,7 @@ find_word_prefixes(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
  * Parameters: $1 state, $2 acting district id, $3 lowered search, $4 prefix
  * pattern, $5 word-prefix patterns, $6 candidate pattern, $7 limit.
  */
-#define FOURTH_RANK_TEST(alias) \
+#define NOT_PREFIX_NOR_WORD(alias) \
 	"NOT lower(" alias ".domain) LIKE $4 AND NOT lower(" alias ".name) LIKE ANY ($5)"
 
 #define LARGE_STATE		2000
@@ -306,7 +311,7 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					" WHERE d.state = $1 AND d.id <> $2"
 					"   AND ((lower(d.domain) LIKE $6 AND strpos(lower(d.domain), $3) > 0)"
 					"        OR (lower(d.name) LIKE $6 AND strpos(lower(d.name), $3) > 0))"
-					"   AND " FOURTH_RANK_TEST("d")
+					"   AND " NOT_PREFIX_NOR_WORD("d")
 					" ORDER BY d.name, d.domain"
 					" LIMIT $7",
 					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
@@ -317,7 +322,7 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					"         WHERE (lower(c.domain) LIKE $6 AND strpos(lower(c.domain), $3) > 0)"
 					"            OR (lower(c.name) LIKE $6 AND strpos(lower(c.name), $3) > 0)"
 					"        OFFSET 0) d"
-					" WHERE d.state = $1 AND d.id <> $2 AND " FOURTH_RANK_TEST("d")
+					" WHERE d.state = $1 AND d.id <> $2 AND " NOT_PREFIX_NOR_WORD("d")
 					" ORDER BY d.name, d.domain"
 					" LIMIT $7",
 					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
@@ -327,7 +332,7 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					"  FROM (SELECT w.id FROM samegoal.districts w"
 					"         WHERE w.state = $1 AND w.id <> $2"
 					"           AND (strpos(lower(w.domain), $3) > 0 OR strpos(lower(w.name), $3) > 0)"
-					"           AND " FOURTH_RANK_TEST("w")
+					"           AND " NOT_PREFIX_NOR_WORD("w")
 					"         ORDER BY w.name, w.domain"
 					"         LIMIT $7) c"
 					"  JOIN samegoal.districts d ON d.id = c.id"
@@ -335,7 +340,7 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
 
 /*
- * Whether the state is large in the sense above (the typo tolerance asks
+ * Whether the state is large in the sense above (the similar rank asks
  * too). States grow slowly and the answer only chooses a plan, so the
  * answers for the last STATE_SIZES_KEPT states are kept for STATE_SIZE_USES
  * searches each.
@@ -375,7 +380,7 @@ directory_state_is_large(Datum state)
 }
 
 static int32
-find_substrings(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
+find_substring(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 				const DirectorySearch *search, int32 limit)
 {
 	SgStatement *statement = &substrings_walk_statement;
@@ -456,16 +461,16 @@ sg_find_district(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		int32		found = find_domain_prefixes(rsinfo, state, district_id, &search, limit);
+		int32		found = find_exact_and_prefix(rsinfo, state, district_id, &search, limit);
 
 		/*
 		 * Rank by rank, each appended in order; a rank runs only when those
 		 * above it leave room.
 		 */
 		if (found < limit)
-			found += find_word_prefixes(rsinfo, state, district_id, &search, limit - found);
+			found += find_word(rsinfo, state, district_id, &search, limit - found);
 		if (found < limit)
-			found += find_substrings(rsinfo, state, district_id, &search, limit - found);
+			found += find_substring(rsinfo, state, district_id, &search, limit - found);
 		if (found < limit && search.length >= SIMILARITY_MIN_CHARS &&
 			search.length <= SIMILARITY_MAX_CHARS)
 			directory_find_similar(rsinfo, state, district_id, &search, limit - found, found + 1);

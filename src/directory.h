@@ -2,9 +2,13 @@
  *
  * directory.h
  *	  The search state and settings shared by the files of the district
- *	  directory: directory.c (sg_find_district: ranks 1-4 and the listing),
- *	  directory_text.c (the words, patterns and labels of a search; pure
- *	  text work) and directory_typos.c (typo tolerance through pg_trgm).
+ *	  directory: directory.c (sg_find_district: the exact, prefix, word and
+ *	  substring ranks, and the listing), directory_text.c (the words,
+ *	  patterns and labels of a search; pure text work), directory_similar.c
+ *	  (the similar rank: a large state's from its copy in memory, top-k),
+ *	  directory_typos.c (the pg_trgm layer: the vocabulary, the candidates of
+ *	  the similar rank read by SQL) and directory_cache.c (a large state's
+ *	  copy in memory and its version row).
  *
  *-------------------------------------------------------------------------
  */
@@ -116,6 +120,20 @@ typedef struct StateDirectory
 	int32	   *word_postings;
 } StateDirectory;
 
+/* A word of the vocabulary and its similarity to each search word. */
+typedef struct VocabularyMatch
+{
+	char	   *word;
+	float4		similarity[SIMILARITY_MAX_WORDS];	/* -1 where it does not match */
+} VocabularyMatch;
+
+/* A district of the similar rank: its id and its score. */
+typedef struct SimilarDistrict
+{
+	int64		id;
+	float8		score;
+} SimilarDistrict;
+
 /* directory.c */
 extern int32 directory_store_results(ReturnSetInfo *rsinfo);
 extern bool directory_state_is_large(Datum state);
@@ -131,6 +149,15 @@ extern int32 directory_state_list(char *const *keys, const int32 *starts, int nk
 								  const int32 *postings);
 
 /* directory_typos.c */
+extern void directory_use_trgm(void);
+extern int	directory_match_vocabulary(const DirectorySearch *search,
+									   VocabularyMatch **matches);
+extern ArrayType *directory_trigrams(const char *text);
+extern float4 directory_label_similarity(text *search_label, text *label);
+extern int	directory_similar_by_sql(Datum state, const DirectorySearch *search, int32 wanted,
+									 SimilarDistrict **best);
+
+/* directory_similar.c */
 extern void directory_find_similar(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 								   const DirectorySearch *search, int32 limit,
 								   int32 excluded);

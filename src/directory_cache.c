@@ -5,7 +5,7 @@
  *	  in name order with the first labels of their domains, and, by state,
  *	  the lists of districts holding each label trigram and each word of a
  *	  name (district_label_trigrams and district_words, in memory). The
- *	  similarity rank of a large state (directory_typos.c) reads it rather
+ *	  similar rank of a large state (directory_similar.c) reads it rather
  *	  than counting thousands of index entries per search.
  *
  * A copy is used only while it is exactly what the tables hold under the
@@ -16,17 +16,25 @@
  * and version of the row it was read under, in the same snapshot as the rows
  * it holds, and is used only while the search sees that very row version:
  * every change creates a row version with another (xmin, version), and no
- * snapshot sees that version without every change before it. A state without
- * a row has no copy.
+ * snapshot sees that version without every change before it.
+ *
+ * A state without a row (after a TRUNCATE, or districts restored without
+ * their triggers) gets one from the search: see make_version_row. Where none
+ * can be made, the state has no copy, and the similar rank reads it by SQL.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "directory.h"
 
@@ -55,6 +63,19 @@ static SgStatement words_statement =
 DIRECTORY_STATEMENT("SELECT w.word, w.district_id FROM samegoal.district_words w"
 					" WHERE w.state = $1 ORDER BY w.word, w.district_id",
 					1, TEXTOID);
+
+/*
+ * A new version row for a state that has none, as the triggers would make it
+ * (sg_directory_states_changed), unless another session made one meanwhile.
+ */
+static SgStatement make_version_statement =
+SG_STATEMENT("INSERT INTO samegoal.directory_states AS s (state, version) VALUES ($1, 1)"
+			 " ON CONFLICT (state) DO NOTHING"
+			 " RETURNING s.xmin::pg_catalog.text::pg_catalog.int8, s.version",
+			 SPI_OK_INSERT_RETURNING, 1, TEXTOID);
+
+/* How long a search waits for another session that is making the same row. */
+#define VERSION_ROW_WAIT_MS	10
 
 /* A district's id and its place in name order. */
 typedef struct IdRank
@@ -158,8 +179,87 @@ read_state(Datum state, const char *name, int64 xmin, int64 version)
 }
 
 /*
+ * Make the version row of a state that has none, as its tables' owner (the
+ * search's owner scope), and set its xmin and version; false when none was
+ * made. The copy is then read under the search's snapshot, which does not see
+ * the new row but sees the districts the row stands for: a change to the
+ * state committed since that snapshot was taken made a row through the
+ * triggers, and the insert finds it and makes none; a change committed later
+ * raises the version of this row. The row is made in a subtransaction of its
+ * own, so its xmin is no other row version's, even when the transaction
+ * deletes it and a later search makes it again.
+ *
+ * None is made, and the similar rank reads the state by SQL instead (the
+ * same result, in more time), where a write is impossible or could fail a
+ * search that would not fail otherwise:
+ * - in a read-only transaction, and on a hot standby (the row comes from the
+ *   primary there);
+ * - under REPEATABLE READ or SERIALIZABLE: a row another session made since
+ *   the transaction's snapshot would fail the insert with a serialization
+ *   error, and under SERIALIZABLE the write could fail the transaction's
+ *   commit;
+ * - in parallel mode, where nothing may be written;
+ * - when another session is making the same row and has not committed: the
+ *   insert waits for it at most VERSION_ROW_WAIT_MS (a lock_timeout, in a
+ *   subtransaction of its own) rather than until that session's transaction
+ *   ends. The row it makes serves the next searches.
+ * A row made here is gone if the transaction rolls back; the next search
+ * makes it again.
+ */
+static bool
+make_version_row(Datum state, int64 *xmin, int64 *version)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool made = false;
+
+	if (XactReadOnly || RecoveryInProgress() || IsolationUsesXactSnapshot() ||
+		IsInParallelMode())
+		return false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int			nestlevel = NewGUCNestLevel();
+
+		if (LockTimeout == 0 || LockTimeout > VERSION_ROW_WAIT_MS)
+			(void) set_config_option("lock_timeout", CppAsString2(VERSION_ROW_WAIT_MS),
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+									 false);
+		if (sg_execute(&make_version_statement, &state) == 1)
+		{
+			*xmin = sg_result_int64(0, 1);
+			*version = sg_result_int64(0, 2);
+			made = true;
+		}
+		AtEOXact_GUC(true, nestlevel);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (error->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(error);
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+	return made;
+}
+
+/*
  * The state's directory as the search's snapshot sees it, read now when no
- * kept copy is that; NULL when the state has no version row.
+ * kept copy is that; NULL when the state has no version row and none could
+ * be made.
  */
 const StateDirectory *
 directory_state_copy(Datum state)
@@ -170,10 +270,13 @@ directory_state_copy(Datum state)
 	StateDirectory *dir;
 	int			slot;
 
-	if (sg_execute(&version_statement, &state) != 1)
+	if (sg_execute(&version_statement, &state) == 1)
+	{
+		xmin = sg_result_int64(0, 1);
+		version = sg_result_int64(0, 2);
+	}
+	else if (!make_version_row(state, &xmin, &version))
 		return NULL;
-	xmin = sg_result_int64(0, 1);
-	version = sg_result_int64(0, 2);
 
 	for (slot = 0; slot < STATES_KEPT; slot++)
 		if (kept[slot] != NULL && strcmp(kept[slot]->state, name) == 0)

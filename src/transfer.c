@@ -259,17 +259,27 @@ find_receiving_owner(int64 district_id, const char *login, bool answering_reques
  * student whose documents are sent. They match when their birth dates are
  * equal or either is unknown, and their normalised last names or their
  * normalised first names are equal; a name that normalises to '' matches
- * nothing. Normalising composes the name (NFC, so that an "é" typed as "e"
- * and a combining accent is the "é" of the other side), lower-cases it and
- * drops every character that is neither a letter nor a digit.
+ * nothing. Normalising lower-cases the name and drops every character that
+ * is neither a letter nor a digit; what a letter is depends on the encoding.
  *
- * Letters and digits in the Unicode sense, whatever the database's locale:
- * under the ctype C (or POSIX) lower() and [[:alnum:]] know ASCII only, so
- * "José" would become "jos" and a Cyrillic or Chinese name ''. The ICU root
- * collation (und-x-icu, which initdb creates in every cluster of a server
- * built with ICU) classifies and lower-cases by Unicode instead; the
- * database's default collation serves a server built without ICU. NFC needs
- * a UTF-8 database; another encoding compares the names as stored.
+ * In a UTF-8 database the name is first composed (NFC, so that an "é" typed
+ * as "e" and a combining accent is the "é" of the other side), and letters
+ * and digits are those of Unicode, whatever the database's locale: under the
+ * ctype C (or POSIX) lower() and [[:alnum:]]
+ * know ASCII only, so "José" would become "jos" and a Cyrillic or Chinese
+ * name ''. The ICU root collation (und-x-icu, which initdb creates in every
+ * cluster of a server built with ICU) classifies and lower-cases by Unicode
+ * instead; the database's default collation serves a server built without
+ * ICU.
+ *
+ * In any other encoding the name is lower-cased with its ASCII letters and
+ * digits kept, and nothing else: the ICU collations do not exist in a
+ * SQL_ASCII database (its bytes above 127 have no meaning to classify), and
+ * a rule that held in LATIN1 but not in SQL_ASCII would make the answer
+ * depend on more than the README says. "José" is then "jos", as is "Josè".
+ * The collation "C" exists in every encoding and makes lower() touch ASCII
+ * alone. The database's encoding never changes, so each session prepares the
+ * one statement its database needs.
  *
  * The comparison runs here, as the tables' owner, and only its result leaves
  * the statement: the error never carries the receiving student's data.
@@ -279,23 +289,32 @@ find_receiving_owner(int64 district_id, const char *login, bool answering_reques
 #else
 #define SG_NAME_COLLATION ""
 #endif
-#define SG_NORMALISED(column) \
-	"pg_catalog.regexp_replace(pg_catalog.lower((CASE WHEN pg_catalog.getdatabaseencoding() = 'UTF8'" \
-	" THEN pg_catalog.normalize(" column ", 'NFC') ELSE " column " END)" SG_NAME_COLLATION ")," \
-	" '[^[:alnum:]]', '', 'g')"
+#define SG_NORMALISED_UTF8(column) \
+	"pg_catalog.regexp_replace(pg_catalog.lower(pg_catalog.normalize(" column ", 'NFC')" \
+	SG_NAME_COLLATION "), '[^[:alnum:]]', '', 'g')"
+#define SG_NORMALISED_ASCII(column) \
+	"pg_catalog.regexp_replace(pg_catalog.lower(" column " COLLATE pg_catalog.\"C\")," \
+	" '[^a-z0-9]', '', 'g')"
 
-static SgStatement students_match_statement =
-SG_STATEMENT("SELECT (s.birth_date IS NULL OR r.birth_date IS NULL"
-			 "        OR s.birth_date = r.birth_date)"
-			 "   AND ((n.s_last <> '' AND n.s_last = n.r_last)"
-			 "        OR (n.s_first <> '' AND n.s_first = n.r_first))"
-			 "  FROM samegoal.students s, samegoal.students r,"
-			 "       LATERAL (SELECT " SG_NORMALISED("s.last_name") " AS s_last,"
-			 "                       " SG_NORMALISED("r.last_name") " AS r_last,"
-			 "                       " SG_NORMALISED("s.first_name") " AS s_first,"
-			 "                       " SG_NORMALISED("r.first_name") " AS r_first) n"
-			 " WHERE s.id = $1 AND s.district_id = $2"
-			 "   AND r.id = $3 AND r.district_id = $4",
+#define SG_STUDENTS_MATCH_SQL(normalised) \
+	"SELECT (s.birth_date IS NULL OR r.birth_date IS NULL" \
+	"        OR s.birth_date = r.birth_date)" \
+	"   AND ((n.s_last <> '' AND n.s_last = n.r_last)" \
+	"        OR (n.s_first <> '' AND n.s_first = n.r_first))" \
+	"  FROM samegoal.students s, samegoal.students r," \
+	"       LATERAL (SELECT " normalised("s.last_name") " AS s_last," \
+	"                       " normalised("r.last_name") " AS r_last," \
+	"                       " normalised("s.first_name") " AS s_first," \
+	"                       " normalised("r.first_name") " AS r_first) n" \
+	" WHERE s.id = $1 AND s.district_id = $2" \
+	"   AND r.id = $3 AND r.district_id = $4"
+
+static SgStatement students_match_utf8_statement =
+SG_STATEMENT(SG_STUDENTS_MATCH_SQL(SG_NORMALISED_UTF8),
+			 SPI_OK_SELECT, 4, INT8OID, INT8OID, INT8OID, INT8OID);
+
+static SgStatement students_match_ascii_statement =
+SG_STATEMENT(SG_STUDENTS_MATCH_SQL(SG_NORMALISED_ASCII),
 			 SPI_OK_SELECT, 4, INT8OID, INT8OID, INT8OID, INT8OID);
 
 static void
@@ -309,7 +328,8 @@ check_student_match(const TransferParties *parties)
 	args[1] = Int64GetDatum(parties->sending_district_id);
 	args[2] = Int64GetDatum(parties->receiving_student_id);
 	args[3] = Int64GetDatum(parties->receiving_district_id);
-	if (sg_execute(&students_match_statement, args) != 1)
+	if (sg_execute(GetDatabaseEncoding() == PG_UTF8 ? &students_match_utf8_statement
+				   : &students_match_ascii_statement, args) != 1)
 		elog(ERROR, "student " INT64_FORMAT " or " INT64_FORMAT " was not found",
 			 parties->sending_student_id, parties->receiving_student_id);
 	match = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,

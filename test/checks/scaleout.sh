@@ -103,11 +103,9 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    local p=$1
-    while ss -ltnH "sport = :$p" | grep -q . || [ -e "/var/run/postgresql/.s.PGSQL.$p" ]; do p=$((p + 1)); done
-    echo "$p"
-}
+# The ports of the two nodes and pgbouncer, claimed in $DIR/ports until the
+# cleanup removes $DIR (test/ports.sh: no ss, and safe beside another run).
+source "$ROOT/test/ports.sh"
 
 # Two nodes, each a cluster of its own listening on 127.0.0.1 only, made and
 # started side by side. Throwaway clusters: no fsync, no SSL; logical
@@ -139,9 +137,8 @@ max_logical_replication_workers = 8
 EOF
     pg_ctlcluster 15 "$name" start
 }
-PA=$(free_port 5641)
-PB=$(free_port $((PA + 1)))
-PBOUNCER=$(free_port $((PB + 1)))
+free_ports 3 5641 "$DIR/ports" || fail "no free ports"
+{ read -r PA; read -r PB; read -r PBOUNCER; } <"$DIR/ports"
 make_node "${CLUSTERS[0]}" "$PA" & node_a=$!
 make_node "${CLUSTERS[1]}" "$PB" & node_b=$!
 wait "$node_a" || fail "node 1 did not start"
@@ -220,8 +217,9 @@ printf '"app_writer" ""\n"pgbouncer" ""\n' >"$DIR/userlist.txt"
 write_bouncer_ini "$PA"
 chown -R postgres "$DIR"
 runuser -u postgres -- pgbouncer -d "$DIR/pgbouncer.ini"
-for _ in $(seq 100); do [ -s "$DIR/pgbouncer.pid" ] && break; sleep 0.05; done
-pgbouncer_of "$DIR" >/dev/null || fail "pgbouncer did not start"
+# (a loaded machine may take seconds)
+for _ in $(seq 600); do [ -s "$DIR/pgbouncer.pid" ] && break; sleep 0.05; done
+pgbouncer_of "$DIR" >/dev/null || { cat "$DIR/pgbouncer.log" 2>/dev/null; fail "pgbouncer did not start"; }
 bouncer_admin() { PGPASSWORD= psql -X -q -At -h 127.0.0.1 -p "$PBOUNCER" -U pgbouncer -d pgbouncer -c "$1"; }
 app() { PGPASSWORD= psql -X -q -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p "$PBOUNCER" -U app_writer "$@"; }
 say "pgbouncer on port $PBOUNCER: pools samegoal_or, samegoal_wa (node 1), samegoal_id (node 2)"

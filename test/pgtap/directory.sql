@@ -9,7 +9,7 @@ SET LOCAL search_path = public, pg_catalog;
 SELECT array_agg(domain ORDER BY name, domain) AS oregon_but_maple
   FROM samegoal.districts WHERE state = 'OR' AND domain <> 'maple.k12.example' \gset
 
-SELECT plan(104);
+SELECT plan(110);
 
 -- The interface: arguments, result columns and nothing else, not STRICT,
 -- callable by samegoal_app only.
@@ -213,6 +213,42 @@ SET LOCAL ROLE regress_sg_app;
 SELECT results_eq($$SELECT domain FROM samegoal.sg_find_district('basinn', 1)$$,
                   $$VALUES ('tie0.k12.example')$$,
                   'a new district is found at once');
+
+-- A state without its version row (after a TRUNCATE of directory_states, or
+-- districts restored without their triggers): the search makes the row again
+-- and ranks as before; in a read-only transaction, which cannot make it, the
+-- search reads the state by SQL, with the same results.
+SELECT ARRAY(SELECT domain FROM samegoal.sg_find_district('basinn', 30))::text AS basinn_30 \gset
+RESET ROLE;
+DELETE FROM samegoal.directory_states WHERE state = 'NV';
+SET LOCAL ROLE regress_sg_app;
+SELECT is(ARRAY(SELECT domain FROM samegoal.sg_find_district('basinn', 30)), :'basinn_30'::text[],
+          'a state whose version row was deleted is ranked as before');
+RESET ROLE;
+SELECT ok(EXISTS (SELECT FROM samegoal.directory_states WHERE state = 'NV'),
+          'and the search made the row again');
+UPDATE samegoal.districts SET name = 'Tie Bassoon District 03' WHERE domain = 'tie3.k12.example';
+TRUNCATE samegoal.directory_states;
+SET LOCAL ROLE regress_sg_app;
+SELECT is(ARRAY(SELECT domain FROM samegoal.sg_find_district('basinn', 3)),
+          ARRAY['tie0.k12.example', 'tie2.k12.example', 'tie4.k12.example'],
+          'after a change and a TRUNCATE of the version rows, the change is seen');
+RESET ROLE;
+SELECT ok(EXISTS (SELECT FROM samegoal.directory_states WHERE state = 'NV'),
+          'and the row is back');
+UPDATE samegoal.districts SET name = 'Tie Basin District 03' WHERE domain = 'tie3.k12.example';
+SELECT ARRAY(SELECT domain FROM samegoal.sg_find_district('basinn', 30))::text AS basinn_30 \gset
+SAVEPOINT read_only;
+TRUNCATE samegoal.directory_states;
+SET LOCAL transaction_read_only = on;
+SET LOCAL ROLE regress_sg_app;
+SELECT is(ARRAY(SELECT domain FROM samegoal.sg_find_district('basinn', 30)), :'basinn_30'::text[],
+          'in a read-only transaction a state without its version row is ranked as before');
+RESET ROLE;
+SELECT ok(NOT EXISTS (SELECT FROM samegoal.directory_states WHERE state = 'NV'),
+          'and no row is made');
+ROLLBACK TO SAVEPOINT read_only;
+SET LOCAL ROLE regress_sg_app;
 
 -- Hostile searches.
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') AS acting \gset
