@@ -106,6 +106,11 @@ INSERT INTO samegoal.state_transfer_rules (state, days, day_kind, delay_notice_r
 -- shipped rule survives pg_dump and pg_restore.
 SELECT pg_catalog.pg_extension_config_dump('samegoal.state_transfer_rules', '');
 GRANT SELECT ON samegoal.state_transfer_rules TO PUBLIC;
+-- Row-level security like every table of the extension: everyone reads every
+-- rule; only superusers, who pass it, write.
+ALTER TABLE samegoal.state_transfer_rules ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.state_transfer_rules FORCE ROW LEVEL SECURITY;
+CREATE POLICY state_transfer_rules_read ON samegoal.state_transfer_rules FOR SELECT USING (true);
 
 CREATE FUNCTION samegoal.sg_replace_state_rule()
 RETURNS trigger
@@ -423,6 +428,82 @@ $$;
 
 COMMENT ON FUNCTION samegoal.sg_overdue_requests() IS
 'Reporting (superusers and samegoal_reporting): per state this node serves and district asked, how many pending requests are overdue and the oldest due date';
+
+-- Releasing a moved state deletes its closed days too.
+CREATE OR REPLACE FUNCTION samegoal.sg_release_state(state text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ids bigint[];
+    words text[];
+    deleted bigint := 0;
+    n bigint;
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'permission denied: only a superuser may release a state'
+            USING ERRCODE = '42501';
+    END IF;
+    IF state IS NULL THEN
+        RAISE EXCEPTION 'state must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    PERFORM FROM samegoal.node_states s
+     WHERE s.state = sg_release_state.state AND s.status = 'moved_out'
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'state % is not marked moved_out on this node', sg_release_state.state
+            USING ERRCODE = 'SG014',
+                  HINT = 'Mark it with UPDATE samegoal.node_states SET status = ''moved_out'' once another node serves it and replication to that node has stopped.';
+    END IF;
+
+    -- Districts first, FOR UPDATE: no setting or directory change interleaves.
+    ids := ARRAY(SELECT d.id FROM samegoal.districts d
+                  WHERE d.state = sg_release_state.state ORDER BY d.id FOR UPDATE);
+    words := ARRAY(SELECT DISTINCT w.word FROM samegoal.district_words w
+                    WHERE w.state = sg_release_state.state);
+
+    DELETE FROM samegoal.document_files f WHERE f.district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.purged_documents p WHERE p.district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    -- Copies received from the same state: their transfer_documents rows get
+    -- received_document_id NULL (ON DELETE SET NULL), which the record allows.
+    DELETE FROM samegoal.documents d WHERE d.district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+
+    ALTER TABLE samegoal.transfer_requests DISABLE TRIGGER transfer_requests_kept;
+    ALTER TABLE samegoal.transfer_documents DISABLE TRIGGER transfer_documents_kept;
+    ALTER TABLE samegoal.transfers DISABLE TRIGGER transfers_kept;
+    DELETE FROM samegoal.transfer_requests r
+     WHERE r.requesting_district_id = ANY (ids) OR r.sending_district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.transfer_documents t
+     WHERE t.sending_district_id = ANY (ids) OR t.receiving_district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.transfers t
+     WHERE t.sending_district_id = ANY (ids) OR t.receiving_district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_kept;
+    ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept;
+    ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept;
+
+    DELETE FROM samegoal.district_closed_days c WHERE c.district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.students s WHERE s.district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.users u WHERE u.district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    -- The directory's words and label trigrams go with their districts (ON
+    -- DELETE CASCADE); the vocabulary keeps only words another district holds.
+    DELETE FROM samegoal.districts d WHERE d.id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.directory_words v
+     WHERE v.word = ANY (words)
+       AND NOT EXISTS (SELECT FROM samegoal.district_words w WHERE w.word = v.word);
+    RETURN deleted;
+END
+$$;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA samegoal FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION samegoal.sg_overdue_requests() TO samegoal_reporting;

@@ -119,6 +119,17 @@ AS $$
     SELECT * FROM samegoal.sg_state_summary();
 $$;
 
+-- Version 1.3: the overdue requests of every node's states. A node whose
+-- extension is older has no such function: update every node first.
+CREATE OR REPLACE FUNCTION samegoal_router.sg_overdue_requests()
+RETURNS TABLE (state text, sending_district_domain text, overdue bigint, oldest_due_on date)
+LANGUAGE plproxy
+AS $$
+    CLUSTER 'samegoal_nodes';
+    RUN ON ALL;
+    SELECT * FROM samegoal.sg_overdue_requests();
+$$;
+
 -- The merged national views, in order.
 CREATE OR REPLACE VIEW samegoal_router.national_directory AS
 SELECT * FROM samegoal_router.sg_directory_export() ORDER BY state, name, domain;
@@ -128,8 +139,15 @@ SELECT s.state, s.districts, s.students, s.documents, s.file_bytes, s.transfers
   FROM samegoal_router.sg_state_summary() s
  ORDER BY s.state;
 
+CREATE OR REPLACE VIEW samegoal_router.national_overdue AS
+SELECT o.state, o.sending_district_domain, o.overdue, o.oldest_due_on
+  FROM samegoal_router.sg_overdue_requests() o
+ ORDER BY o.state, o.sending_district_domain;
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA samegoal_router FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION samegoal_router.sg_directory_export(), samegoal_router.sg_state_summary()
+GRANT EXECUTE ON FUNCTION samegoal_router.sg_directory_export(), samegoal_router.sg_state_summary(),
+    samegoal_router.sg_overdue_requests()
     TO samegoal_reporting;
 GRANT SELECT ON samegoal_router.national_directory, samegoal_router.national_summary,
+    samegoal_router.national_overdue,
     samegoal_router.state_nodes TO samegoal_reporting;

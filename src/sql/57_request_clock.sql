@@ -40,6 +40,11 @@ INSERT INTO samegoal.state_transfer_rules (state, days, day_kind, delay_notice_r
 -- shipped rule survives pg_dump and pg_restore.
 SELECT pg_catalog.pg_extension_config_dump('samegoal.state_transfer_rules', '');
 GRANT SELECT ON samegoal.state_transfer_rules TO PUBLIC;
+-- Row-level security like every table of the extension: everyone reads every
+-- rule; only superusers, who pass it, write.
+ALTER TABLE samegoal.state_transfer_rules ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.state_transfer_rules FORCE ROW LEVEL SECURITY;
+CREATE POLICY state_transfer_rules_read ON samegoal.state_transfer_rules FOR SELECT USING (true);
 
 CREATE FUNCTION samegoal.sg_replace_state_rule()
 RETURNS trigger

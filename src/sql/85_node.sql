@@ -248,6 +248,8 @@ BEGIN
     ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept;
     ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept;
 
+    DELETE FROM samegoal.district_closed_days c WHERE c.district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
     DELETE FROM samegoal.students s WHERE s.district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
     DELETE FROM samegoal.users u WHERE u.district_id = ANY (ids);

@@ -167,6 +167,15 @@ wait "$db_b" || fail "no database on node 2"
 # (node 1). Idaho: spruce (node 2).
 qa >/dev/null <<'SQL'
 \i test/fixtures/districts.sql
+-- Oregon's districts are closed for the winter break (the move carries it)
+INSERT INTO samegoal.district_closed_days (district_id, day, note)
+SELECT id, '2026-12-25', 'Winter break' FROM samegoal.districts WHERE state = 'OR';
+-- a second district in Washington, which asks pine for a student's records
+INSERT INTO samegoal.districts (domain, name, city, state) VALUES ('fir.k12.example', 'Fir Grove School District', 'Olympia', 'WA');
+INSERT INTO samegoal.users (district_id, username, is_admin)
+SELECT id, 'fadmin', true FROM samegoal.districts WHERE domain = 'fir.k12.example';
+INSERT INTO samegoal.students (district_id, sis_student_id, first_name, last_name)
+SELECT id, 'F-1', 'Riley', 'Kim' FROM samegoal.districts WHERE domain = 'fir.k12.example';
 INSERT INTO samegoal.students (district_id, sis_student_id, first_name, last_name)
 SELECT d.id, 'B-' || i, 'Bulk', 'Student ' || i
   FROM samegoal.districts d, generate_series(1, 30) i WHERE d.state = 'OR';
@@ -308,6 +317,7 @@ UNION ALL SELECT 'transfers ' || count(*) || ' ' || md5(coalesce(string_agg(t::t
 UNION ALL SELECT 'transfer_documents ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.transfer_id, t.source_document_id), '')) FROM samegoal.transfer_documents t WHERE sending_district_id IN (\$IDS)
 UNION ALL SELECT 'purged_documents ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.document_id), '')) FROM samegoal.purged_documents t WHERE district_id IN (\$IDS)
 UNION ALL SELECT 'transfer_requests ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.transfer_requests t WHERE requesting_district_id IN (\$IDS)
+UNION ALL SELECT 'district_closed_days ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.district_id, t.day), '')) FROM samegoal.district_closed_days t WHERE district_id IN (\$IDS)
 UNION ALL SELECT 'district_words ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM samegoal.district_words t WHERE district_id IN (\$IDS)"
 fingerprints() { local f=$1 ids=$2; $f -c "${FINGERPRINT_SQL//\$IDS/$ids}"; }
 
@@ -316,7 +326,8 @@ PUB_TABLES="samegoal.districts WHERE (id IN (\$IDS)), samegoal.users WHERE (dist
     samegoal.document_files WHERE (district_id IN (\$IDS)), samegoal.transfers WHERE (sending_district_id IN (\$IDS)),
     samegoal.transfer_documents WHERE (sending_district_id IN (\$IDS)),
     samegoal.purged_documents WHERE (district_id IN (\$IDS)),
-    samegoal.transfer_requests WHERE (requesting_district_id IN (\$IDS))"
+    samegoal.transfer_requests WHERE (requesting_district_id IN (\$IDS)),
+    samegoal.district_closed_days WHERE (district_id IN (\$IDS))"
 
 # move SRC_FN SRC_PORT DST_FN IDS DST_PORT: Oregon from one node to the other,
 # cutover included. While the writer runs, streaming lasts until it has
@@ -443,13 +454,33 @@ psql -X -q -v ON_ERROR_STOP=1 -p "$PA" -d samegoal_router \
     -v reporting_user=report_reader -v reporting_password="$PW" -f router/router.sql >/dev/null
 psql -X -q -p "$PA" -d samegoal_router -c 'GRANT samegoal_reporting TO router_reader' \
     -c "INSERT INTO samegoal_router.state_nodes VALUES ('OR', 2, 'host=127.0.0.1 port=$PB'), ('WA', 1, 'host=127.0.0.1 port=$PA'), ('ID', 2, 'host=127.0.0.1 port=$PB')"
+# Overdue requests on both nodes: one of Oregon's on node 2, one of
+# Washington's on node 1, each made due yesterday.
+qb >/dev/null <<'SQL'
+BEGIN;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT samegoal.sg_request_transfer('cedar.k12.example', 'M-1002', 'madmin') AS request_id \gset
+COMMIT;
+UPDATE samegoal.transfer_requests SET due_on = current_date - 1 WHERE id = :request_id;
+SQL
+qa >/dev/null <<'SQL'
+BEGIN;
+SELECT samegoal.sg_act_as('fir.k12.example', 'fadmin');
+SELECT samegoal.sg_request_transfer('pine.k12.example', 'F-1', 'fadmin');
+COMMIT;
+UPDATE samegoal.transfer_requests SET due_on = current_date - 1;
+SQL
+overdue=$(PGUSER=router_reader psql -X -q -At -p "$PA" -d samegoal_router \
+    -c 'SELECT state, sending_district_domain, overdue FROM samegoal_router.national_overdue' | paste -sd' ')
+say "router: overdue requests merged from both nodes: $overdue"
+case "$overdue" in "OR|"*"|1 WA|pine.k12.example|1") ;; *) fail "the merged overdue report is not one of Oregon's and one of Washington's" ;; esac
 summary=$(PGUSER=router_reader psql -X -q -At -p "$PA" -d samegoal_router \
     -c 'SELECT state, districts, students FROM samegoal_router.national_summary' | paste -sd' ')
 directory=$(PGUSER=router_reader psql -X -q -At -p "$PA" -d samegoal_router \
     -c 'SELECT string_agg(domain, $$ $$ ORDER BY domain) FROM samegoal_router.sg_directory_export()')
 say "router, merged from both nodes: summary $summary; directory $directory"
-case "$summary" in "ID|1|1 OR|"*" WA|1|1") ;; *) fail "the merged summary is not ID, OR, WA" ;; esac
-[ "$directory" = "cedar.k12.example maple.k12.example pine.k12.example spruce.k12.example" ] \
+case "$summary" in "ID|1|1 OR|"*" WA|2|2") ;; *) fail "the merged summary is not ID, OR, WA" ;; esac
+[ "$directory" = "cedar.k12.example fir.k12.example maple.k12.example pine.k12.example spruce.k12.example" ] \
     || fail "the merged directory is wrong"
 PGUSER=postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PA" -d samegoal_router -c 'SET ROLE router_app' \
     -c 'SELECT * FROM samegoal_router.sg_state_summary()' 2>"$DIR/router.err" && fail "a role without samegoal_reporting read the router"

@@ -82,7 +82,7 @@ SELECT is(ARRAY(SELECT c.relname::text FROM pg_class c
                                 WHERE a.attname IN ('district_id', 'sending_district_id', 'requesting_district_id')
                                    OR (c.relname = 'districts' AND a.attname = 'id'))
                  ORDER BY c.relname::text COLLATE "C"),
-          ARRAY['districts', 'document_files', 'documents', 'purged_documents', 'students',
+          ARRAY['district_closed_days', 'districts', 'document_files', 'documents', 'purged_documents', 'students',
                 'transfer_documents', 'transfer_requests', 'transfers', 'users'],
           'every table of tenant data has a replica identity index with its district');
 
