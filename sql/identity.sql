@@ -28,7 +28,10 @@ SET SESSION AUTHORIZATION regress_sg_early;
 SET samegoal.acting_identity = '4,2';
 SELECT samegoal.sg_current_user_id(), samegoal.sg_current_district_id();
 SELECT count(*) FROM samegoal.documents;
+-- (the message's wording changed in 16; the SQLSTATE did not)
+\set VERBOSITY sqlstate
 SHOW samegoal.acting_identity;
+\set VERBOSITY terse
 SET samegoal.acting_identity = '4,2';
 SET samegoal.user_id = '1';
 \c
@@ -173,7 +176,9 @@ RESET ROLE;
 -- the identity survives into parallel workers, which copy the leader's settings
 BEGIN;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
-SET LOCAL force_parallel_mode = on;
+-- (force_parallel_mode before 16, debug_parallel_query since)
+SELECT set_config(CASE WHEN current_setting('server_version_num')::int < 160000
+                       THEN 'force_parallel_mode' ELSE 'debug_parallel_query' END, 'on', true);
 EXPLAIN (COSTS OFF) SELECT samegoal.sg_current_user_id(), samegoal.sg_current_district_id();
 SELECT samegoal.sg_current_user_id(), samegoal.sg_current_district_id();
 ROLLBACK;

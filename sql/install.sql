@@ -146,8 +146,11 @@ SELECT format('GRANT CREATE ON DATABASE %I TO regress_sg_squatter', current_data
 SET ROLE regress_sg_squatter;
 CREATE SCHEMA samegoal;
 RESET ROLE;
+-- (its context left out: 18 adds the script's statement and line to it)
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 CREATE EXTENSION samegoal_transfer;
+\set SHOW_CONTEXT errors
 \set VERBOSITY terse
 SELECT count(*) FROM pg_extension WHERE extname = 'samegoal_transfer';
 

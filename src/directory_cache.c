@@ -108,7 +108,7 @@ read_lists(StateDirectory *dir, const IdRank *ranks, char ***keys, int32 **start
 		bool		isnull;
 		text	   *key = DatumGetTextPP(SPI_getbinval(tuple, desc, 1, &isnull));
 		IdRank		probe = {.id = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull))};
-		IdRank	   *found = bsearch(&probe, ranks, dir->ndistricts, sizeof(IdRank),
+		const IdRank *found = bsearch(&probe, ranks, dir->ndistricts, sizeof(IdRank),
 									sg_compare_int64);
 		int			len = VARSIZE_ANY_EXHDR(key);
 

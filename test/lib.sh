@@ -3,7 +3,7 @@
 # left up afterwards (bench --keep, the demo). Sourced, not run. The tests do
 # not use it: test/run-tests runs them with pg_virtualenv (test/with-cluster).
 
-PG_MAJOR=15
+PG_MAJOR=$("$(dirname "${BASH_SOURCE[0]}")/pg-major")
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -36,7 +36,20 @@ provided=$(jq -r '.provides[.name].version // "none"' META.json)
 [ "$name" = samegoal_transfer ] || fail "META.json names \"$name\", not samegoal_transfer"
 [ "$version" = "$want" ] || fail "META.json version $version, the control file's default_version '$control' (want $want)"
 [ "$provided" = "$want" ] || fail "META.json provides version $provided, want $want"
+# The Debian package's version is the same one (debian/changelog's first entry).
+debian=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+[ "$debian" = "$want" ] || fail "debian/changelog's version $debian, want $want"
 for key in abstract maintainer license; do
     [ "$(jq -r --arg k "$key" 'has($k)' META.json)" = true ] || fail "META.json has no $key"
 done
-echo "meta: META.json version $version, in step with default_version '$control'"
+
+# The PostgreSQL versions: a PGXN version range from debian/pgversions' first
+# version (15+) to above the newest one tested (test/releases).
+range=$(jq -r '.prereqs.runtime.requires.PostgreSQL // "none"' META.json)
+first=$(sed -n 's/^\([0-9][0-9]*\)+$/\1/p' debian/pgversions)
+newest=$(awk '$1 !~ /^#/ && NF == 2 { print $2 }' test/releases | sort -n | tail -1)
+[[ $range =~ ^\>=\ ([0-9]+)\.0\.0,\ \<\ ([0-9]+)\.0\.0$ ]] \
+    || fail "META.json requires PostgreSQL \"$range\", not a range \">= A.0.0, < B.0.0\""
+[ "${BASH_REMATCH[1]}" = "$first" ] || fail "META.json's range starts at ${BASH_REMATCH[1]}, debian/pgversions at $first"
+[ "${BASH_REMATCH[2]}" -gt "$newest" ] || fail "META.json's range ends below $newest, a tested version"
+echo "meta: META.json version $version, in step with default_version '$control'; PostgreSQL $range"

@@ -29,6 +29,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+# The PostgreSQL major version under test (pg_virtualenv's, else this machine's).
+PGV=${PGVERSION:-$(test/pg-major)}
 # System clusters, not pg_virtualenv's: they show in pg_lsclusters, so a later
 # run finds what a killed one left.
 unset PG_CLUSTER_CONF_ROOT PGSYSCONFDIR PGPORT PGDATABASE PGSERVICE
@@ -53,26 +55,26 @@ phases() {
 }
 fail() {
     echo "scaleout: FAILED: $*" >&2
-    for c in "${CLUSTERS[@]}"; do tail -n 15 "/var/log/postgresql/postgresql-15-$c.log" 2>/dev/null | sed "s/^/$c: /" >&2; done
+    for c in "${CLUSTERS[@]}"; do tail -n 15 "/var/log/postgresql/postgresql-$PGV-$c.log" 2>/dev/null | sed "s/^/$c: /" >&2; done
     phases >&2
     exit 1
 }
 phase packages
 [ "$(id -u)" -eq 0 ] || { say "skipped: needs root"; exit 0; }
-command -v pgbouncer >/dev/null 2>&1 && [ -e /usr/share/postgresql/15/extension/plproxy.control ] || {
-    say "installing pgbouncer and postgresql-15-plproxy"
+command -v pgbouncer >/dev/null 2>&1 && [ -e /usr/share/postgresql/$PGV/extension/plproxy.control ] || {
+    say "installing pgbouncer and postgresql-$PGV-plproxy"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer postgresql-15-plproxy >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer "postgresql-$PGV-plproxy" >/dev/null
 }
 
 # What a killed run left: its clusters and its pgbouncer, when its shell is gone.
 phase leftovers
 run_alive() { grep -qs scaleout "/proc/$1/cmdline"; }
 pgbouncer_of() { [ -s "$1/pgbouncer.pid" ] && grep -qs pgbouncer "/proc/$(cat "$1/pgbouncer.pid")/comm" && cat "$1/pgbouncer.pid"; }
-for c in $(pg_lsclusters -h 2>/dev/null | awk '$1 == 15 && $2 ~ /^sg_scaleout_[ab]_[0-9]+$/ { print $2 }'); do
+for c in $(pg_lsclusters -h 2>/dev/null | awk -v v="$PGV" '$1 == v && $2 ~ /^sg_scaleout_[ab]_[0-9]+$/ { print $2 }'); do
     run_alive "${c##*_}" && continue
     say "removing cluster $c, left by a run that was killed"
-    pg_dropcluster --stop 15 "$c" >/dev/null 2>&1 || true
+    pg_dropcluster --stop "$PGV" "$c" >/dev/null 2>&1 || true
 done
 for d in /tmp/samegoal-scaleout.*; do
     [ -d "$d" ] || continue
@@ -93,7 +95,7 @@ cleanup() {
     [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null
     local pid; pid=$(pgbouncer_of "$DIR") && kill "$pid" 2>/dev/null
     for c in "${CLUSTERS[@]}"; do
-        pg_lsclusters -h 15 "$c" >/dev/null 2>&1 && pg_dropcluster --stop 15 "$c" >/dev/null 2>&1
+        pg_lsclusters -h "$PGV" "$c" >/dev/null 2>&1 && pg_dropcluster --stop "$PGV" "$c" >/dev/null 2>&1
     done
     [ -n "$WRITER_PID" ] && wait "$WRITER_PID" 2>/dev/null
     rm -rf "$DIR"
@@ -116,11 +118,11 @@ printf '%s\n' "$PW" >"$DIR/pwfile"
 chmod 644 "$DIR/pwfile"
 make_node() {
     local name=$1 port=$2
-    pg_createcluster 15 "$name" -p "$port" -d "$DIR/$name" --start-conf=manual \
+    pg_createcluster "$PGV" "$name" -p "$port" -d "$DIR/$name" --start-conf=manual \
         ${SG_CLUSTER_ENV:+--environment="$SG_CLUSTER_ENV"} -- \
         --auth-local=peer --auth-host=scram-sha-256 --pwfile="$DIR/pwfile" --nosync >"$DIR/$name.create" 2>&1 \
         || { cat "$DIR/$name.create" >&2; return 1; }
-    cat >>"/etc/postgresql/15/$name/postgresql.conf" <<EOF
+    cat >>"/etc/postgresql/$PGV/$name/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 wal_level = logical
 max_wal_senders = 10
@@ -135,7 +137,7 @@ wal_receiver_status_interval = 1s
 max_sync_workers_per_subscription = 4
 max_logical_replication_workers = 8
 EOF
-    pg_ctlcluster 15 "$name" start
+    pg_ctlcluster "$PGV" "$name" start
 }
 free_ports 3 5641 "$DIR/ports" || fail "no free ports"
 { read -r PA; read -r PB; read -r PBOUNCER; } <"$DIR/ports"
