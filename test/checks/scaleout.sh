@@ -318,7 +318,8 @@ PUB_TABLES="samegoal.districts WHERE (id IN (\$IDS)), samegoal.users WHERE (dist
     samegoal.document_files WHERE (district_id IN (\$IDS)), samegoal.transfers WHERE (sending_district_id IN (\$IDS)),
     samegoal.transfer_documents WHERE (sending_district_id IN (\$IDS)),
     samegoal.purged_documents WHERE (district_id IN (\$IDS)),
-    samegoal.transfer_requests WHERE (requesting_district_id IN (\$IDS))"
+    samegoal.transfer_requests WHERE (requesting_district_id IN (\$IDS)),
+    samegoal.transfer_arrivals WHERE (receiving_district_id IN (\$IDS))"
 
 # move SRC_FN SRC_PORT DST_FN IDS DST_PORT: Oregon from one node to the other,
 # cutover included. While the writer runs, streaming lasts until it has
