@@ -2,6 +2,11 @@
 -- samegoal_transfer 1.2.1 -> 1.3, written by hand: it must end in exactly the
 -- catalog that samegoal_transfer--1.3.sql installs (test/checks/upgrade.sh).
 -- Until 1.3 is released this script changes with src/sql.
+-- Version 1.3, held arrivals: a transfer to a student who does not match the
+-- sending one no longer fails (SG012) in the sender's transaction, where a
+-- sender could probe another district's student one call at a time; its
+-- copies arrive held, nothing the sender sees tells which, and the receiving
+-- district accepts them onto the right student or returns them.
 
 -- Built-in names resolve in pg_catalog alone, as in the install script.
 -- ALTER EXTENSION restores search_path after.
@@ -366,49 +371,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE VIEW samegoal.transfer_inbox WITH (security_invoker = true, security_barrier = true) AS
-SELECT 'request'::text AS kind,
-       r.id,
-       r.requested_at AS at,
-       r.requesting_district_domain AS from_district_domain,
-       r.requesting_district_name AS from_district_name,
-       r.requested_by_name AS from_user_name,
-       r.requested_by_email AS from_user_email,
-       r.student_first_name,
-       r.student_last_name,
-       r.student_birth_date,
-       NULL::text AS receiving_sis_student_id,
-       NULL::integer AS document_count,
-       r.note,
-       r.expires_at,
-       r.due_on,
-       samegoal.sg_request_overdue(r) AS overdue
-  FROM samegoal.transfer_requests r
- WHERE r.sending_district_id = samegoal.sg_current_district_id()
-   AND r.status = 'pending' AND r.expires_at > (SELECT clock_timestamp())
-UNION ALL
-SELECT 'transfer'::text,
-       t.id,
-       t.initiated_at,
-       t.sending_district_domain,
-       t.sending_district_name,
-       t.initiated_by_name,
-       t.initiated_by_email,
-       s.first_name,
-       s.last_name,
-       s.birth_date,
-       s.sis_student_id,
-       t.document_count,
-       NULL::text,
-       NULL::timestamptz,
-       NULL::date,
-       NULL::boolean
-  FROM samegoal.transfers t
-  JOIN samegoal.students s ON s.district_id = t.receiving_district_id AND s.id = t.receiving_student_id
- WHERE t.receiving_district_id = samegoal.sg_current_district_id()
-   AND t.acknowledged_at IS NULL
- ORDER BY at DESC, kind, id DESC;
-
 -- Version 1.3: the overdue requests per state and district asked, counts only.
 CREATE FUNCTION samegoal.sg_overdue_requests()
 RETURNS TABLE (state text, sending_district_domain text, overdue bigint, oldest_due_on date)
@@ -429,7 +391,488 @@ $$;
 COMMENT ON FUNCTION samegoal.sg_overdue_requests() IS
 'Reporting (superusers and samegoal_reporting): per state this node serves and district asked, how many pending requests are overdue and the oldest due date';
 
--- Releasing a moved state deletes its closed days too.
+
+-- Held copies: a flag on the receiving district's rows only ------------------
+
+ALTER TABLE samegoal.documents ADD COLUMN held boolean NOT NULL DEFAULT false;
+ALTER TABLE samegoal.documents ADD UNIQUE (district_id, id, held);
+COMMENT ON COLUMN samegoal.documents.held IS 'A received copy held for the receiving district''s decision (its students did not match): on no student''s documents for the application, seen by the district''s admins in held_documents until sg_accept_transfer or sg_return_transfer';
+
+ALTER TABLE samegoal.document_files ADD COLUMN held boolean NOT NULL DEFAULT false;
+ALTER TABLE samegoal.document_files DROP CONSTRAINT document_files_district_id_document_id_fkey;
+ALTER TABLE samegoal.document_files
+    ADD FOREIGN KEY (district_id, document_id, held) REFERENCES samegoal.documents (district_id, id, held)
+        ON UPDATE CASCADE;
+COMMENT ON COLUMN samegoal.document_files.held IS 'The file of a held copy (documents.held, which it follows): seen only in held_document_files';
+
+ALTER POLICY documents_own ON samegoal.documents
+    USING (district_id = (SELECT samegoal.sg_current_district_id()) AND NOT held);
+ALTER POLICY document_files_own ON samegoal.document_files
+    USING (district_id = (SELECT samegoal.sg_current_district_id()) AND NOT held);
+
+-- Delete and restore: held ids are SG006, as unknown ones.
+CREATE OR REPLACE FUNCTION samegoal.sg_change_deletion(document_ids bigint[], deleting boolean)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor samegoal.users;
+    wanted bigint[];
+    locked_count integer;
+    others_count integer;
+    changed integer;
+    violated text;
+BEGIN
+    SELECT u.* INTO actor FROM samegoal.users u WHERE u.id = samegoal.sg_require_user();
+    wanted := samegoal.sg_distinct_ids(document_ids);
+
+    SELECT count(*), count(*) FILTER (WHERE l.owner_id <> actor.id)
+      INTO locked_count, others_count
+      FROM (SELECT d.owner_id FROM samegoal.documents d
+             WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id AND NOT d.held
+             ORDER BY d.id
+               FOR UPDATE) l;
+    IF locked_count < cardinality(wanted) THEN
+        RAISE EXCEPTION 'document not found' USING ERRCODE = 'SG006',
+            DETAIL = 'No document with that id exists in this district.';
+    END IF;
+    IF others_count > 0 AND NOT actor.is_admin THEN
+        RAISE EXCEPTION 'permission denied: only the owner of a document or an administrator may delete or restore it'
+            USING ERRCODE = '42501';
+    END IF;
+
+    IF NOT deleting THEN
+        -- A transfer to the same student locks the student first; restoring
+        -- locks it too, so that the two take turns and the transfer sees the
+        -- restored copy rather than copying the original again.
+        PERFORM FROM samegoal.students s
+         WHERE s.district_id = actor.district_id
+           AND s.id IN (SELECT d.student_id FROM samegoal.documents d
+                         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+                           AND d.source_document_id IS NOT NULL)
+         ORDER BY s.id
+           FOR NO KEY UPDATE;
+    END IF;
+
+    BEGIN
+        UPDATE samegoal.documents d
+           SET deleted_at = CASE WHEN deleting THEN now() END,
+               deleted_by = CASE WHEN deleting THEN actor.id END
+         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id AND NOT d.held
+           AND (d.deleted_at IS NULL) = deleting;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+        IF violated <> 'documents_one_live_copy' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'the student already holds a live copy of that original'
+            USING ERRCODE = 'SG013',
+                  DETAIL = 'A received copy cannot be restored while another copy of the same original is live on the same student.',
+                  HINT = 'Delete the other copy first, or keep it.';
+    END;
+    RETURN changed;
+END
+$$;
+
+-- The record: the receiving district's decision on a held arrival ------------
+
+ALTER TABLE samegoal.transfers
+    ADD COLUMN attached_student_id bigint,
+    ADD COLUMN returned_at timestamptz,
+    ADD COLUMN returned_by bigint,
+    ADD COLUMN return_reason text
+        CONSTRAINT transfers_return_reason_length CHECK (char_length(return_reason) <= 1000),
+    ADD FOREIGN KEY (receiving_district_id, attached_student_id) REFERENCES samegoal.students (district_id, id),
+    ADD FOREIGN KEY (receiving_district_id, returned_by) REFERENCES samegoal.users (district_id, id),
+    ADD CONSTRAINT transfers_returned_at_by_and_reason_together
+        CHECK ((returned_at IS NULL) = (returned_by IS NULL) AND (returned_at IS NULL) = (return_reason IS NULL)),
+    ADD CONSTRAINT transfers_accepted_or_returned CHECK (attached_student_id IS NULL OR returned_at IS NULL);
+COMMENT ON COLUMN samegoal.transfers.attached_student_id IS 'A held arrival accepted (sg_accept_transfer): the receiving district''s student its copies were accepted on, the named one or another; NULL otherwise';
+COMMENT ON COLUMN samegoal.transfers.returned_at IS 'A held arrival returned (sg_return_transfer): when its copies were purged and the sender told; NULL otherwise';
+COMMENT ON COLUMN samegoal.transfers.returned_by IS 'The receiving district''s admin who returned the transfer';
+COMMENT ON COLUMN samegoal.transfers.return_reason IS 'Why the receiving district returned the transfer, for the sender (up to 1,000 characters)';
+
+CREATE OR REPLACE FUNCTION samegoal.sg_transfer_record_kept()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'transfers' AND TG_OP = 'UPDATE' THEN
+        IF to_jsonb(NEW) - '{acknowledged_at, acknowledged_by, attached_student_id, returned_at, returned_by, return_reason}'::text[]
+             = to_jsonb(OLD) - '{acknowledged_at, acknowledged_by, attached_student_id, returned_at, returned_by, return_reason}'::text[]
+           AND to_jsonb(NEW) <> to_jsonb(OLD)
+           AND (OLD.acknowledged_at IS NULL
+                OR (NEW.acknowledged_at, NEW.acknowledged_by) IS NOT DISTINCT FROM (OLD.acknowledged_at, OLD.acknowledged_by))
+           AND (OLD.attached_student_id IS NULL OR NEW.attached_student_id IS NOT DISTINCT FROM OLD.attached_student_id)
+           AND (OLD.returned_at IS NULL
+                OR (NEW.returned_at, NEW.returned_by, NEW.return_reason)
+                   IS NOT DISTINCT FROM (OLD.returned_at, OLD.returned_by, OLD.return_reason))
+        THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    IF TG_TABLE_NAME = 'transfer_documents' AND TG_OP = 'UPDATE' THEN
+        IF NEW.received_document_id IS NULL
+           AND (NEW.transfer_id, NEW.sending_district_id, NEW.receiving_district_id,
+                NEW.source_document_id)
+               IS NOT DISTINCT FROM
+               (OLD.transfer_id, OLD.sending_district_id, OLD.receiving_district_id,
+                OLD.source_document_id)
+        THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'the transfer record cannot be changed or deleted'
+        USING ERRCODE = '42501',
+              DETAIL = 'Both districts keep the record of what was disclosed; only the link to a purged copy is cleared, and the receiver''s acknowledgement and decision on a held arrival set.';
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_transfer_record_kept() IS
+'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers and transfer_documents rows, except clearing transfer_documents.received_document_id when a copy is purged and setting a transfer''s acknowledgement, and the acceptance or return of a held arrival, once';
+
+COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) IS
+'Copy documents of one student of the acting admin''s district, with their files, to the student with that SIS Student ID in the district with that domain, owned there by the active user with that username or email; one row per distinct document: the transfer, the original, the copy, and whether it was copied now (false: the student already holds a copy, live or held); unless allow_mismatch, copies to a student who does not match the sending student by birth date and last or first name arrive held for the receiving district''s decision, and nothing the sender sees tells which';
+
+-- Arrivals, the held copies' views, accept and return (src/sql/52_held.sql) ---
+
+-- The receiving district's side of each transfer made since 1.3.
+CREATE TABLE samegoal.transfer_arrivals (
+    transfer_id             bigint NOT NULL,
+    receiving_district_id   bigint NOT NULL,
+    held                    boolean NOT NULL,
+    sent_first_name         text,
+    sent_last_name          text,
+    sent_birth_date         date,
+    PRIMARY KEY (receiving_district_id, transfer_id),
+    FOREIGN KEY (transfer_id, receiving_district_id) REFERENCES samegoal.transfers (id, receiving_district_id)
+);
+
+COMMENT ON TABLE samegoal.transfer_arrivals IS
+'The receiving district''s side of each transfer made since version 1.3: whether its copies arrived held, and the sending student as sent; readable by the receiving district only, written by sg_transfer_documents for every transfer, held or live, alike';
+COMMENT ON COLUMN samegoal.transfer_arrivals.held IS 'The copies arrived held: the students did not match and allow_mismatch was false';
+COMMENT ON COLUMN samegoal.transfer_arrivals.sent_first_name IS 'The sending district''s student''s first name as sent; cleared when the transfer is returned';
+COMMENT ON COLUMN samegoal.transfer_arrivals.sent_last_name IS 'The sending district''s student''s last name as sent; cleared when the transfer is returned';
+COMMENT ON COLUMN samegoal.transfer_arrivals.sent_birth_date IS 'The sending district''s student''s birth date as sent; cleared when the transfer is returned';
+
+ALTER TABLE samegoal.transfer_arrivals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.transfer_arrivals FORCE ROW LEVEL SECURITY;
+CREATE POLICY transfer_arrivals_receiving ON samegoal.transfer_arrivals FOR SELECT
+    USING (receiving_district_id = (SELECT samegoal.sg_current_district_id()));
+
+GRANT SELECT ON samegoal.transfer_arrivals TO samegoal_app;
+SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_arrivals', '');
+
+-- What the receiving district's active admins see of held copies: the
+-- documents' columns and files as the owner reads them; nobody else sees a row.
+-- security_barrier: the view's conditions are applied before any function in
+-- the caller's WHERE sees a row.
+CREATE VIEW samegoal.held_documents WITH (security_barrier = true) AS
+SELECT d.id, d.district_id, d.student_id, d.owner_id, d.doc_type, d.title, d.content, d.created_at,
+       d.deleted_at, d.deleted_by, d.transfer_id, d.source_document_id, d.held
+  FROM samegoal.documents d
+ WHERE d.held
+   AND d.district_id = (SELECT u.district_id FROM samegoal.users u
+                         WHERE u.id = samegoal.sg_current_user_id()
+                           AND u.district_id = samegoal.sg_current_district_id()
+                           AND u.is_admin AND u.is_active);
+
+COMMENT ON VIEW samegoal.held_documents IS
+'For the acting district''s active admins: received copies held for a decision (sg_accept_transfer, sg_return_transfer), with the columns of documents; others see no rows';
+
+CREATE VIEW samegoal.held_document_files WITH (security_barrier = true) AS
+SELECT f.id, f.district_id, f.document_id, f.filename, f.content_type, f.data, f.held
+  FROM samegoal.document_files f
+ WHERE f.held
+   AND f.district_id = (SELECT u.district_id FROM samegoal.users u
+                         WHERE u.id = samegoal.sg_current_user_id()
+                           AND u.district_id = samegoal.sg_current_district_id()
+                           AND u.is_admin AND u.is_active);
+
+COMMENT ON VIEW samegoal.held_document_files IS
+'For the acting district''s active admins: the files of held copies, with the columns of document_files; others see no rows';
+
+GRANT SELECT ON samegoal.held_documents, samegoal.held_document_files TO samegoal_app;
+
+-- The held arrival of the acting admin's district that awaits a decision,
+-- locked FOR UPDATE so that decisions take turns: the second finds it decided.
+-- SG006 for anything else, with one message: another district's transfer, an
+-- unknown id, a live arrival, or one already accepted or returned.
+CREATE FUNCTION samegoal.sg_lock_held_transfer(transfer_id bigint, district_id bigint)
+RETURNS samegoal.transfers
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    transfer samegoal.transfers;
+BEGIN
+    SELECT t.* INTO transfer
+      FROM samegoal.transfers t
+     WHERE t.id = sg_lock_held_transfer.transfer_id
+       AND t.receiving_district_id = sg_lock_held_transfer.district_id
+       AND t.attached_student_id IS NULL AND t.returned_at IS NULL
+       AND EXISTS (SELECT FROM samegoal.transfer_arrivals a
+                    WHERE a.receiving_district_id = t.receiving_district_id
+                      AND a.transfer_id = t.id AND a.held)
+       FOR UPDATE OF t;
+    IF transfer.id IS NULL THEN
+        RAISE EXCEPTION 'no held transfer with that id' USING ERRCODE = 'SG006',
+            DETAIL = 'No transfer with that id was received held by this district and awaits a decision.';
+    END IF;
+    RETURN transfer;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_lock_held_transfer(bigint, bigint) IS
+'Internal: lock the held arrival of that district that awaits a decision, or SG006';
+
+-- Purge copies of the district as sg_purge_documents does: a tombstone each,
+-- the record's link to the copy cleared, the files and the documents deleted.
+CREATE FUNCTION samegoal.sg_purge_copies(document_ids bigint[], district_id bigint, purged_by bigint)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    purged integer;
+BEGIN
+    INSERT INTO samegoal.purged_documents (document_id, district_id, student_id, doc_type, purged_by)
+    SELECT d.id, d.district_id, d.student_id, d.doc_type, sg_purge_copies.purged_by
+      FROM samegoal.documents d
+     WHERE d.id = ANY (document_ids) AND d.district_id = sg_purge_copies.district_id;
+    UPDATE samegoal.transfer_documents t SET received_document_id = NULL
+     WHERE t.received_document_id = ANY (document_ids) AND t.receiving_district_id = sg_purge_copies.district_id;
+    DELETE FROM samegoal.document_files f
+     WHERE f.document_id = ANY (document_ids) AND f.district_id = sg_purge_copies.district_id;
+    DELETE FROM samegoal.documents d
+     WHERE d.id = ANY (document_ids) AND d.district_id = sg_purge_copies.district_id;
+    GET DIAGNOSTICS purged = ROW_COUNT;
+    RETURN purged;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_purge_copies(bigint[], bigint, bigint) IS
+'Internal: purge these documents of the district as sg_purge_documents does (tombstones, the record unlinked, files and documents deleted); returns how many';
+
+-- Accept: the held copies become live on the student named at send time, or
+-- on the district's student with that SIS Student ID. That student is locked
+-- FOR NO KEY UPDATE, as transfers and restores lock it, so that the three take
+-- turns; a copy of an original the student already holds (live, or held by
+-- another transfer) is purged rather than attached again.
+CREATE FUNCTION samegoal.sg_accept_transfer(transfer_id bigint, sis_student_id text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    admin samegoal.users;
+    transfer samegoal.transfers;
+    target bigint;
+    copies bigint[];
+    duplicates bigint[];
+    accepted integer;
+BEGIN
+    SELECT u.* INTO admin FROM samegoal.users u WHERE u.id = samegoal.sg_require_admin();
+    IF transfer_id IS NULL THEN
+        RAISE EXCEPTION 'transfer_id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    IF sis_student_id IS NOT NULL THEN
+        PERFORM samegoal.sg_require_text(sis_student_id, 'sis_student_id', NULL);
+    END IF;
+    transfer := samegoal.sg_lock_held_transfer(transfer_id, admin.district_id);
+
+    SELECT s.id INTO target FROM samegoal.students s
+     WHERE s.district_id = admin.district_id
+       AND CASE WHEN sg_accept_transfer.sis_student_id IS NULL THEN s.id = transfer.receiving_student_id
+                ELSE s.sis_student_id = sg_accept_transfer.sis_student_id END
+       FOR NO KEY UPDATE;
+    IF target IS NULL THEN
+        RAISE EXCEPTION 'no student with SIS Student ID "%" in this district', left(sis_student_id, 100)
+            USING ERRCODE = 'SG004', HINT = 'Add the student first.';
+    END IF;
+
+    copies := ARRAY(SELECT d.id FROM samegoal.documents d
+                     WHERE d.district_id = admin.district_id AND d.transfer_id = transfer.id AND d.held
+                     ORDER BY d.id
+                       FOR UPDATE);
+    duplicates := ARRAY(SELECT h.id FROM samegoal.documents h
+                         WHERE h.id = ANY (copies) AND h.district_id = admin.district_id
+                           AND EXISTS (SELECT FROM samegoal.documents c
+                                        WHERE c.district_id = h.district_id AND c.student_id = target
+                                          AND c.source_document_id = h.source_document_id
+                                          AND c.deleted_at IS NULL AND c.id <> h.id)
+                         ORDER BY h.id);
+    PERFORM samegoal.sg_purge_copies(duplicates, admin.district_id, admin.id);
+
+    BEGIN
+        -- The files follow their documents (ON UPDATE CASCADE).
+        UPDATE samegoal.documents d SET held = false, student_id = target
+         WHERE d.id = ANY (copies) AND d.district_id = admin.district_id AND d.held;
+        GET DIAGNOSTICS accepted = ROW_COUNT;
+    EXCEPTION WHEN unique_violation THEN
+        -- Only a snapshot older than the student's lock misses a live copy
+        -- (REPEATABLE READ, SERIALIZABLE): retry, as on a concurrent update.
+        RAISE EXCEPTION 'could not serialize access due to a concurrent change of the same student'
+            USING ERRCODE = '40001', HINT = 'Retry the transaction.';
+    END;
+
+    UPDATE samegoal.transfers t
+       SET attached_student_id = target,
+           acknowledged_at = coalesce(t.acknowledged_at, clock_timestamp()),
+           acknowledged_by = coalesce(t.acknowledged_by, admin.id)
+     WHERE t.id = transfer.id;
+    RETURN accepted;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_accept_transfer(bigint, text) IS
+'Admins of the receiving district: make the copies of a held arrival live on the student named at send time, or on this district''s student with that SIS Student ID; a copy of an original that student already holds is purged instead; acknowledges the transfer; returns how many copies became live';
+
+-- Return: the held copies are purged, the record says when, by whom and why,
+-- the sending student's names as sent are cleared, and the sender is told on
+-- samegoal_transfer (ids only: any session may LISTEN on any channel).
+CREATE FUNCTION samegoal.sg_return_transfer(transfer_id bigint, reason text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    admin samegoal.users;
+    transfer samegoal.transfers;
+    copies bigint[];
+    purged integer;
+BEGIN
+    SELECT u.* INTO admin FROM samegoal.users u WHERE u.id = samegoal.sg_require_admin();
+    IF transfer_id IS NULL THEN
+        RAISE EXCEPTION 'transfer_id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    PERFORM samegoal.sg_require_text(reason, 'reason', 1000);
+    transfer := samegoal.sg_lock_held_transfer(transfer_id, admin.district_id);
+
+    copies := ARRAY(SELECT d.id FROM samegoal.documents d
+                     WHERE d.district_id = admin.district_id AND d.transfer_id = transfer.id AND d.held
+                     ORDER BY d.id
+                       FOR UPDATE);
+    purged := samegoal.sg_purge_copies(copies, admin.district_id, admin.id);
+
+    UPDATE samegoal.transfers t
+       SET returned_at = clock_timestamp(), returned_by = admin.id,
+           return_reason = btrim(reason, E' \t\r\n\x0B\f')
+     WHERE t.id = transfer.id;
+    UPDATE samegoal.transfer_arrivals a
+       SET sent_first_name = NULL, sent_last_name = NULL, sent_birth_date = NULL
+     WHERE a.receiving_district_id = admin.district_id AND a.transfer_id = transfer.id;
+    PERFORM pg_notify('samegoal_transfer',
+                      json_build_object('event', 'returned', 'transfer_id', transfer.id)::text);
+    RETURN purged;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_return_transfer(bigint, text) IS
+'Admins of the receiving district: purge the copies of a held arrival (tombstones as sg_purge_documents writes them), record the return with its reason for both districts, and notify the sender on samegoal_transfer; returns how many copies were purged';
+
+GRANT EXECUTE ON FUNCTION
+    samegoal.sg_accept_transfer(bigint, text),
+    samegoal.sg_return_transfer(bigint, text)
+TO samegoal_app;
+
+REVOKE ALL ON FUNCTION
+    samegoal.sg_lock_held_transfer(bigint, bigint),
+    samegoal.sg_purge_copies(bigint[], bigint, bigint),
+    samegoal.sg_accept_transfer(bigint, text),
+    samegoal.sg_return_transfer(bigint, text)
+FROM PUBLIC;
+
+-- A node: the arrivals are tenant data ----------------------------------------
+
+ALTER TABLE samegoal.transfer_arrivals REPLICA IDENTITY USING INDEX transfer_arrivals_pkey;
+
+-- The inbox: requests with their due dates, held arrivals with the sending
+-- student as sent ------------------------------------------------------------
+
+CREATE OR REPLACE VIEW samegoal.transfer_inbox WITH (security_invoker = true, security_barrier = true) AS
+SELECT 'request'::text AS kind,
+       r.id,
+       r.requested_at AS at,
+       r.requesting_district_domain AS from_district_domain,
+       r.requesting_district_name AS from_district_name,
+       r.requested_by_name AS from_user_name,
+       r.requested_by_email AS from_user_email,
+       r.student_first_name,
+       r.student_last_name,
+       r.student_birth_date,
+       NULL::text AS receiving_sis_student_id,
+       NULL::integer AS document_count,
+       r.note,
+       r.expires_at,
+       NULL::text AS sent_first_name,
+       NULL::text AS sent_last_name,
+       NULL::date AS sent_birth_date,
+       r.due_on,
+       samegoal.sg_request_overdue(r) AS overdue
+  FROM samegoal.transfer_requests r
+ WHERE r.sending_district_id = samegoal.sg_current_district_id()
+   AND r.status = 'pending' AND r.expires_at > (SELECT clock_timestamp())
+UNION ALL
+SELECT 'transfer'::text,
+       t.id,
+       t.initiated_at,
+       t.sending_district_domain,
+       t.sending_district_name,
+       t.initiated_by_name,
+       t.initiated_by_email,
+       s.first_name,
+       s.last_name,
+       s.birth_date,
+       s.sis_student_id,
+       t.document_count,
+       NULL::text,
+       NULL::timestamptz,
+       NULL::text,
+       NULL::text,
+       NULL::date,
+       NULL::date,
+       NULL::boolean
+  FROM samegoal.transfers t
+  JOIN samegoal.students s ON s.district_id = t.receiving_district_id AND s.id = t.receiving_student_id
+ WHERE t.receiving_district_id = samegoal.sg_current_district_id()
+   AND t.acknowledged_at IS NULL
+   AND NOT EXISTS (SELECT FROM samegoal.transfer_arrivals a
+                    WHERE a.receiving_district_id = t.receiving_district_id AND a.transfer_id = t.id AND a.held)
+UNION ALL
+SELECT 'held'::text,
+       t.id,
+       t.initiated_at,
+       t.sending_district_domain,
+       t.sending_district_name,
+       t.initiated_by_name,
+       t.initiated_by_email,
+       s.first_name,
+       s.last_name,
+       s.birth_date,
+       s.sis_student_id,
+       t.document_count,
+       NULL::text,
+       NULL::timestamptz,
+       a.sent_first_name,
+       a.sent_last_name,
+       a.sent_birth_date,
+       NULL::date,
+       NULL::boolean
+  FROM samegoal.transfers t
+  JOIN samegoal.transfer_arrivals a ON a.receiving_district_id = t.receiving_district_id AND a.transfer_id = t.id
+  JOIN samegoal.students s ON s.district_id = t.receiving_district_id AND s.id = t.receiving_student_id
+ WHERE t.receiving_district_id = samegoal.sg_current_district_id()
+   AND a.held AND t.attached_student_id IS NULL AND t.returned_at IS NULL
+ ORDER BY at DESC, kind, id DESC;
+
+COMMENT ON VIEW samegoal.transfer_inbox IS
+'For the acting district, newest first: pending requests addressed to it, received transfers not yet acknowledged, and held arrivals awaiting a decision (with the sending student as sent)';
+
+-- Releasing a moved state deletes its closed days and arrivals too.
 CREATE OR REPLACE FUNCTION samegoal.sg_release_state(state text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -470,6 +913,8 @@ BEGIN
     -- Copies received from the same state: their transfer_documents rows get
     -- received_document_id NULL (ON DELETE SET NULL), which the record allows.
     DELETE FROM samegoal.documents d WHERE d.district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.transfer_arrivals a WHERE a.receiving_district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
 
     ALTER TABLE samegoal.transfer_requests DISABLE TRIGGER transfer_requests_kept;

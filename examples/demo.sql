@@ -61,25 +61,17 @@ RESET ROLE;
 \echo
 \echo '== 6. Riverside''s admin sends Maya Thompson''s documents to Lakeview'
 \echo '      ...but types the SIS Student ID of another Lakeview student (LV-55109, Noah Baker).'
-\echo '      The wrong-student guard refuses (SG012): neither name nor birth date is the same.'
+\echo '      Neither name nor birth date is the same: the copies arrive held, for Lakeview to decide.'
+\echo '      The sender sees what it sees of any transfer (nothing tells it the students differ):'
 SET ROLE demo_app;
 BEGIN;
 SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
-SAVEPOINT try;
-\set ON_ERROR_STOP 0
 SELECT * FROM samegoal.sg_transfer_documents(
     ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
            WHERE s.sis_student_id = '100234'),
     'lakeview.k12.example', 'LV-55109', 'jo.morales@lakeview.k12.example');
-\echo '      ^ SQLSTATE' :LAST_ERROR_SQLSTATE
-ROLLBACK TO SAVEPOINT try;
-\set ON_ERROR_STOP 1
-\echo '      Sure of the ID, the admin overrides the guard with allow_mismatch => true:'
-SELECT * FROM samegoal.sg_transfer_documents(
-    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
-           WHERE s.sis_student_id = '100234'),
-    'lakeview.k12.example', 'LV-55109', 'jo.morales@lakeview.k12.example',
-    allow_mismatch => true);
+SELECT t.id AS transfer_id, t.receiving_student_id, t.document_count, t.attached_student_id, t.returned_at
+  FROM samegoal.transfers t ORDER BY t.id;
 COMMIT;
 
 \echo
@@ -98,36 +90,47 @@ ROLLBACK TO SAVEPOINT try;
 COMMIT;
 
 \echo
-\echo '== 8. The sender redoes the transfer with the right SIS Student ID (LV-55102, Maya Thompson)'
-BEGIN;
-SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
-SELECT * FROM samegoal.sg_transfer_documents(
-    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
-           WHERE s.sis_student_id = '100234'),
-    'lakeview.k12.example', 'LV-55102', 'jmorales');
-\echo '   Sending the same documents again copies nothing (copied = false):'
-SELECT * FROM samegoal.sg_transfer_documents(
-    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
-           WHERE s.sis_student_id = '100234'),
-    'lakeview.k12.example', 'LV-55102', 'jmorales');
-\echo '   Riverside''s record of the disclosures:'
-SELECT t.id AS transfer_id, t.receiving_district_id, t.receiving_student_id, t.document_count,
-       t.initiated_at::date
-  FROM samegoal.transfers t ORDER BY t.id;
-COMMIT;
-
-\echo
-\echo '== 9. Lakeview deletes the copies that landed on the wrong student, then purges them'
+\echo '== 8. Lakeview sees the held arrival: Maya Thompson as sent, beside its own Noah Baker.'
+\echo '      Noah''s documents do not show them; the admin finds Maya (LV-55102) and accepts onto her.'
 BEGIN;
 SELECT samegoal.sg_act_as('lakeview.k12.example', 'kpatel') AS acting_user_id;
+SELECT kind, id, from_district_name, student_first_name, student_last_name, receiving_sis_student_id,
+       sent_first_name, sent_last_name, sent_birth_date, document_count
+  FROM samegoal.transfer_inbox WHERE kind = 'held';
+SELECT count(*) AS documents_on_noah FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+ WHERE s.sis_student_id = 'LV-55109';
+SELECT id, doc_type, title, transfer_id FROM samegoal.held_documents ORDER BY id;
+SELECT samegoal.sg_accept_transfer(1, 'LV-55102') AS accepted;
 SELECT s.sis_student_id, s.first_name, s.last_name, d.id AS document_id, d.doc_type, d.title, d.transfer_id
   FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
  WHERE d.transfer_id IS NOT NULL ORDER BY d.id;
-SELECT samegoal.sg_delete_documents(ARRAY(
-    SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
-     WHERE s.sis_student_id = 'LV-55109' AND d.transfer_id IS NOT NULL)) AS deleted;
-SELECT samegoal.sg_purge_documents(ARRAY(
-    SELECT d.id FROM samegoal.documents d WHERE d.deleted_at IS NOT NULL)) AS purged;
+COMMIT;
+
+\echo
+\echo '== 9. Riverside reads the decision in its record; sending the documents to LV-55102 again'
+\echo '      copies nothing (copied = false). A second send to the wrong ID arrives held too,'
+\echo '      and this time Lakeview returns it with a reason: the copies are purged, Riverside told.'
+BEGIN;
+SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SELECT t.id AS transfer_id, t.receiving_student_id, t.attached_student_id, t.acknowledged_at IS NOT NULL AS acknowledged
+  FROM samegoal.transfers t ORDER BY t.id;
+SELECT * FROM samegoal.sg_transfer_documents(
+    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+           WHERE s.sis_student_id = '100234'),
+    'lakeview.k12.example', 'LV-55102', 'jmorales');
+SELECT * FROM samegoal.sg_transfer_documents(
+    ARRAY(SELECT d.id FROM samegoal.documents d JOIN samegoal.students s ON s.id = d.student_id
+           WHERE s.sis_student_id = '100234'),
+    'lakeview.k12.example', 'LV-55109', 'jmorales');
+COMMIT;
+BEGIN;
+SELECT samegoal.sg_act_as('lakeview.k12.example', 'kpatel') AS acting_user_id;
+SELECT samegoal.sg_return_transfer(2, 'LV-55109 is Noah Baker; Maya Thompson is LV-55102 and has these already.') AS purged;
+COMMIT;
+BEGIN;
+SELECT samegoal.sg_act_as('riverside.k12.example', 'rgarcia') AS acting_user_id;
+SELECT t.id AS transfer_id, t.returned_at IS NOT NULL AS returned, t.return_reason
+  FROM samegoal.transfers t WHERE t.id = 2;
 COMMIT;
 
 \echo

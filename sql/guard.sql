@@ -1,6 +1,7 @@
--- The wrong-student guard of sg_transfer_documents (SG012): its error, the
--- matching rule case by case, allow_mismatch, four-argument calls, its place
--- after SG005, and a 1.0 database served by the same library. Then sg_act_as
+-- The wrong-student guard: the matching rule case by case (since 1.3 a
+-- mismatch holds the copies), allow_mismatch, four-argument calls, its place
+-- after SG005, the error of a request's fulfilment (SG012), and 1.0 and 1.2.1
+-- databases served by the same library. Then sg_act_as
 -- outside a transaction block from a subtransaction (25P01), and the
 -- transaction blocks it accepts.
 \set VERBOSITY terse
@@ -57,67 +58,84 @@ SELECT 1, s.id, 2, 'IEP', 'Guard case ' || c.n
 
 GRANT SELECT ON guard_cases TO PUBLIC;
 
--- sends the one document of case n, or gives the error's SQLSTATE
+-- sends the one document of case n: the copy's id, or the error's SQLSTATE
 CREATE FUNCTION pg_temp.send_case(n int, allow_mismatch boolean DEFAULT false) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     doc bigint := (SELECT d.id FROM samegoal.documents d WHERE d.title = 'Guard case ' || n);
+    copy bigint;
 BEGIN
-    PERFORM samegoal.sg_transfer_documents(ARRAY[doc], 'cedar.k12.example', 'GR-' || n, 'cteacher',
-                                           allow_mismatch => allow_mismatch);
-    RETURN 'sent';
+    SELECT t.received_document_id INTO copy
+      FROM samegoal.sg_transfer_documents(ARRAY[doc], 'cedar.k12.example', 'GR-' || n, 'cteacher',
+                                          allow_mismatch => allow_mismatch) t;
+    RETURN copy::text;
 EXCEPTION WHEN OTHERS THEN
     RETURN SQLSTATE;
 END $$;
 
--- the rule, case by case: SG012 where the students do not match
+-- the rule, case by case: since 1.3 the copies arrive held where the students
+-- do not match (the sender sees the same result either way), and live with
+-- allow_mismatch => true
 BEGIN;
 SET ROLE regress_sg_app;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
-SELECT c.n, c.label, pg_temp.send_case(c.n) AS result FROM guard_cases c ORDER BY c.n;
--- allow_mismatch => true sends to every one of them
-SELECT c.n, pg_temp.send_case(c.n, true) AS result FROM guard_cases c
- WHERE pg_temp.send_case(c.n) = 'SG012' ORDER BY c.n;
+CREATE TEMP TABLE sent AS SELECT c.n, pg_temp.send_case(c.n) AS copy FROM guard_cases c;
+SAVEPOINT s;
+CREATE TEMP TABLE sent_anyway AS SELECT c.n, pg_temp.send_case(c.n, true) AS copy FROM guard_cases c;
+RESET ROLE;
+SELECT count(*) AS sent_anyway, count(*) FILTER (WHERE d.held) AS held
+  FROM sent_anyway a JOIN samegoal.documents d ON d.id = a.copy::bigint;
+ROLLBACK TO SAVEPOINT s;
+RESET ROLE;
+SELECT c.n, c.label, CASE WHEN d.held THEN 'held' ELSE 'live' END AS arrival
+  FROM guard_cases c JOIN sent s ON s.n = c.n JOIN samegoal.documents d ON d.id = s.copy::bigint
+ ORDER BY c.n;
 ROLLBACK;
 
--- The error: one message, detail and hint, with nothing of the receiving
--- student (C-2002 is Jordan Smith; Maple's documents 1-3 are Avery Lopez's).
+-- The error of a request's fulfilment, which still refuses (SG012): one
+-- message, detail and hint, with nothing of the receiving student (C-2002 is
+-- Jordan Smith; Maple's documents 1-3 are Avery Lopez's).
 BEGIN;
 SET ROLE regress_sg_app;
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
+SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2002', 'cteacher') AS request \gset
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
 \set VERBOSITY default
-SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1, 2], 'cedar.k12.example', 'C-2002', 'cteacher');
+SELECT * FROM samegoal.sg_fulfill_transfer_request(:request, ARRAY[1, 2]);
 \set VERBOSITY terse
 ROLLBACK;
 
--- four arguments: guarded too; to the matching student C-2001 they send
+-- four arguments: compared too; to the matching student C-2001 they send live,
+-- to C-2002 held, and the sender sees the same rows
 BEGIN;
 SET ROLE regress_sg_app;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
-SAVEPOINT s;
-SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1], 'cedar.k12.example', 'C-2002', 'cteacher');
-ROLLBACK TO SAVEPOINT s;
-SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[1], 'cedar.k12.example', 'C-2001', 'cteacher');
+SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[1], 'cedar.k12.example', 'C-2002', 'cteacher');
+SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[2], 'cedar.k12.example', 'C-2001', 'cteacher');
 -- allow_mismatch => false is the default; NULL is 22023
+SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[3], 'cedar.k12.example', 'C-2002', 'cteacher', false);
 SAVEPOINT s;
-SELECT * FROM samegoal.sg_transfer_documents(ARRAY[2], 'cedar.k12.example', 'C-2002', 'cteacher', false);
+SELECT * FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2002', 'cteacher', NULL);
 ROLLBACK TO SAVEPOINT s;
-SELECT * FROM samegoal.sg_transfer_documents(ARRAY[2], 'cedar.k12.example', 'C-2002', 'cteacher', NULL);
+SELECT * FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2002', 'cteacher', allow_mismatch => NULL);
 ROLLBACK TO SAVEPOINT s;
-SELECT * FROM samegoal.sg_transfer_documents(ARRAY[2], 'cedar.k12.example', 'C-2002', 'cteacher', allow_mismatch => NULL);
-ROLLBACK TO SAVEPOINT s;
--- positional or named, true sends
-SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[2], 'cedar.k12.example', 'C-2002', 'cteacher', true);
-SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[3], 'cedar.k12.example', 'C-2002', 'cteacher', allow_mismatch => true);
+-- positional or named, true sends live
+SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2002', 'cteacher', true);
+-- a repeat counts the held copy as it counts a live one: not copied again
+SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[1, 3], 'cedar.k12.example', 'C-2002', 'cteacher', allow_mismatch => true);
+RESET ROLE;
+SELECT source_document_id, student_id, held FROM samegoal.documents WHERE transfer_id IS NOT NULL ORDER BY id;
 ROLLBACK;
 
--- The order: SG005 (and every earlier check) before SG012, and nothing is
--- written when SG012 fires: no id drawn from the sequences of the rows a
--- transfer writes.
+-- The order: SG005 (and every earlier check) before the comparison, and
+-- nothing is written when any of them fires: no id drawn from the sequences
+-- of the rows a transfer writes. A fulfilment's SG012 writes nothing either.
 SELECT last_value AS transfers_before FROM samegoal.transfers_id_seq WHERE is_called \gset
 SELECT last_value AS documents_before FROM samegoal.documents_id_seq WHERE is_called \gset
 BEGIN;
 SET ROLE regress_sg_app;
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
+SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2002', 'cteacher') AS request \gset
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
 SAVEPOINT s;
 SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1], 'cedar.k12.example', 'C-2002', 'nobody');
@@ -126,7 +144,7 @@ SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1], 'cedar.k12.example', 'C-9
 ROLLBACK TO SAVEPOINT s;
 SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1, 4], 'cedar.k12.example', 'C-2002', 'cteacher');
 ROLLBACK TO SAVEPOINT s;
-SELECT * FROM samegoal.sg_transfer_documents(ARRAY[1], 'cedar.k12.example', 'C-2002', 'cteacher');
+SELECT * FROM samegoal.sg_fulfill_transfer_request(:request, ARRAY[1]);
 ROLLBACK TO SAVEPOINT s;
 SELECT count(*) AS transfers FROM samegoal.transfers;
 COMMIT;
@@ -230,8 +248,33 @@ CALL pg_temp.act(false);
 CALL pg_temp.act(true);
 ROLLBACK;
 
+-- A 1.2.1 database served by this library keeps 1.2.1's guard (SG012);
+-- after ALTER EXTENSION ... UPDATE the same call arrives held.
+DROP EXTENSION samegoal_transfer;
+CREATE EXTENSION samegoal_transfer VERSION '1.2.1';
+\set ECHO none
+\i test/fixtures/districts.sql
+\set ECHO all
+BEGIN;
+SET ROLE regress_sg_app;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SAVEPOINT s;
+SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[1], 'cedar.k12.example', 'C-2002', 'cteacher');
+ROLLBACK TO SAVEPOINT s;
+SELECT samegoal.sg_purge_documents(ARRAY[1]);
+ROLLBACK;
+ALTER EXTENSION samegoal_transfer UPDATE;
+BEGIN;
+SET ROLE regress_sg_app;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
+SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[1], 'cedar.k12.example', 'C-2002', 'cteacher');
+RESET ROLE;
+SELECT id, held FROM samegoal.documents WHERE transfer_id IS NOT NULL;
+ROLLBACK;
+
 -- A 1.0 database served by this library: the four-argument declaration of 1.0
--- has no guard; after ALTER EXTENSION ... UPDATE the same call has.
+-- has no guard; after ALTER EXTENSION ... UPDATE the same call is compared
+-- (and, to another student, arrives held).
 DROP EXTENSION samegoal_transfer;
 CREATE EXTENSION samegoal_transfer VERSION '1.0';
 \set ECHO none
@@ -247,6 +290,8 @@ BEGIN;
 SET ROLE regress_sg_app;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
 SELECT source_document_id, copied FROM samegoal.sg_transfer_documents(ARRAY[1], 'cedar.k12.example', 'C-2002', 'cteacher');
+RESET ROLE;
+SELECT id, held FROM samegoal.documents WHERE transfer_id IS NOT NULL;
 ROLLBACK;
 
 DROP TABLE guard_cases;

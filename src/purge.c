@@ -10,6 +10,11 @@
  * record is unlinked; the record itself, and the sending district's original,
  * stay: they are the sending district's record of disclosure.
  *
+ * From version 1.3 on a held copy (documents.held) is not the district's to
+ * purge: its ids are SG006, as unknown ones; sg_return_transfer purges it.
+ * The statement that says so is used only where the catalog has held
+ * arrivals, found as a member of the extension.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -30,6 +35,13 @@ static SgStatement lock_documents =
 SG_STATEMENT("SELECT count(*), count(*) FILTER (WHERE deleted_at IS NULL)"
 			 "  FROM (SELECT deleted_at FROM samegoal.documents"
 			 "         WHERE id = ANY ($1) AND district_id = $2"
+			 "         ORDER BY id FOR UPDATE) locked",
+			 SPI_OK_SELECT, 2, INT8ARRAYOID, INT8OID);
+
+static SgStatement lock_unheld_documents =
+SG_STATEMENT("SELECT count(*), count(*) FILTER (WHERE deleted_at IS NULL)"
+			 "  FROM (SELECT deleted_at FROM samegoal.documents"
+			 "         WHERE id = ANY ($1) AND district_id = $2 AND NOT held"
 			 "         ORDER BY id FOR UPDATE) locked",
 			 SPI_OK_SELECT, 2, INT8ARRAYOID, INT8OID);
 
@@ -79,7 +91,8 @@ sg_purge_documents(PG_FUNCTION_ARGS)
 	args[1] = Int64GetDatum(sg_acting_district_id());
 	args[2] = Int64GetDatum(admin_id);
 
-	(void) sg_execute(&lock_documents, args);
+	(void) sg_execute(sg_has_held_arrivals()
+					  ? &lock_unheld_documents : &lock_documents, args);
 	found = sg_result_int64(0, 1);
 	live = sg_result_int64(0, 2);
 	if (found != requested)

@@ -88,6 +88,9 @@ extern ArrayType *sg_distinct_id_array(ArrayType *input, int *count);
 extern ArrayType *sg_distinct_id_arg(FunctionCallInfo fcinfo, int argno, int *count);
 extern char *sg_required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 
+/* transfer.c: whether the catalog has held arrivals (1.3) */
+extern bool sg_has_held_arrivals(void);
+
 /* node.c: the fence of a state this node does not serve (SG014) */
 extern void sg_check_state_served(const char *state, Snapshot snapshot);
 

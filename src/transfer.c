@@ -19,6 +19,19 @@
  * ids: the documents, their files and the transfer_documents rows are each
  * copied by one INSERT ... SELECT, whatever the number of documents.
  *
+ * Held arrivals (1.3). Where the catalog has samegoal.transfer_arrivals (as a
+ * member of the extension), a transfer whose students do not match is not
+ * refused: its copies arrive held. The sender must learn nothing from that, so
+ * a held and a live arrival run the same statements and write the same rows
+ * of the same sizes, the comparison included: the held flag is a parameter of
+ * the copies' INSERTs (documents.held, document_files.held, rows the sender
+ * cannot read), and the arrival row, written for every transfer, always
+ * carries the sending student's names; the record the sender reads, the
+ * result rows and the notification do not depend on it. A fulfilled request
+ * keeps SG012: the requester told the sender whose documents it wants. For an
+ * older catalog (a database between updates) the engine keeps that version's
+ * behaviour and never prepares a statement that names the new columns.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -55,7 +68,23 @@ typedef struct TransferParties
 	int64		receiving_student_id;
 	int64		receiving_owner_id;
 	int64		request_id;		/* the request it answers, or 0 */
+	bool		held_catalog;	/* the catalog has held arrivals (1.3) */
+	bool		held;			/* the copies arrive held */
 } TransferParties;
+
+/* Present from version 1.3 on: the catalog has held arrivals. */
+static SgKnownRelation arrivals_relation = {.name = "transfer_arrivals"};
+
+/*
+ * Whether the catalog has held arrivals (version 1.3 on): table
+ * samegoal.transfer_arrivals, as a member of the extension, and with it the
+ * held columns of documents and document_files.
+ */
+bool
+sg_has_held_arrivals(void)
+{
+	return OidIsValid(sg_known_relation(&arrivals_relation));
+}
 
 /* Copies made by this transfer, sorted by source document id. */
 typedef struct CopyPair
@@ -136,8 +165,20 @@ SG_STATEMENT("SELECT d.id, d.student_id FROM samegoal.documents d"
 			 "   FOR SHARE",
 			 SPI_OK_SELECT, 2, INT8ARRAYOID, INT8OID);
 
+/* From 1.3 on: a held copy is no document of its district's to send on. */
+static SgStatement lock_unheld_documents_statement =
+SG_STATEMENT("SELECT d.id, d.student_id FROM samegoal.documents d"
+			 " WHERE d.id = ANY ($1)"
+			 "   AND d.district_id = $2"
+			 "   AND d.deleted_at IS NULL"
+			 "   AND NOT d.held"
+			 " ORDER BY d.id"
+			 "   FOR SHARE",
+			 SPI_OK_SELECT, 2, INT8ARRAYOID, INT8OID);
+
 static int64
-lock_documents(ArrayType *id_array, const int64 *ids, int count, int64 district_id)
+lock_documents(ArrayType *id_array, const int64 *ids, int count, int64 district_id,
+			   bool held_catalog)
 {
 	Datum		args[2];
 	uint64		nrows;
@@ -145,7 +186,8 @@ lock_documents(ArrayType *id_array, const int64 *ids, int count, int64 district_
 
 	args[0] = PointerGetDatum(id_array);
 	args[1] = Int64GetDatum(district_id);
-	nrows = sg_execute(&lock_documents_statement, args);
+	nrows = sg_execute(held_catalog ? &lock_unheld_documents_statement
+					   : &lock_documents_statement, args);
 
 	if (nrows < (uint64) count)
 	{
@@ -317,8 +359,8 @@ static SgStatement students_match_ascii_statement =
 SG_STATEMENT(SG_STUDENTS_MATCH_SQL(SG_NORMALISED_ASCII),
 			 SPI_OK_SELECT, 4, INT8OID, INT8OID, INT8OID, INT8OID);
 
-static void
-check_student_match(const TransferParties *parties)
+static bool
+students_match(const TransferParties *parties)
 {
 	Datum		args[4];
 	bool		isnull;
@@ -334,13 +376,18 @@ check_student_match(const TransferParties *parties)
 			 parties->sending_student_id, parties->receiving_student_id);
 	match = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									   1, &isnull));
-	/* One error whatever differs: nothing of the receiving student in it. */
-	if (isnull || !match)
-		ereport(ERROR,
-				(errcode(ERRCODE_SG_STUDENT_MISMATCH),
-				 errmsg("the receiving student does not match the student whose documents are sent"),
-				 errdetail("The students must have the same birth date, or one of them none, and the same last name or the same first name."),
-				 errhint("Check the SIS Student ID with the receiving district, or pass allow_mismatch => true when the difference is known (a changed name, a corrected birth date).")));
+	return !isnull && match;
+}
+
+/* SG012: one error whatever differs, nothing of the receiving student in it. */
+static void
+refuse_mismatch(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_SG_STUDENT_MISMATCH),
+			 errmsg("the receiving student does not match the student whose documents are sent"),
+			 errdetail("The students must have the same birth date, or one of them none, and the same last name or the same first name."),
+			 errhint("Check the SIS Student ID with the receiving district, or pass allow_mismatch => true when the difference is known (a changed name, a corrected birth date).")));
 }
 
 /*
@@ -466,11 +513,25 @@ SG_STATEMENT("INSERT INTO samegoal.documents"
 			 " RETURNING source_document_id, id",
 			 SPI_OK_INSERT_RETURNING, 6, INT8OID, INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8OID);
 
+/* From 1.3 on, with the held flag: one statement for a held and a live arrival. */
+static SgStatement copy_documents_held_statement =
+SG_STATEMENT("INSERT INTO samegoal.documents"
+			 " (district_id, student_id, owner_id, doc_type, title, content,"
+			 "  transfer_id, source_document_id, held)"
+			 " SELECT $1, $2, $3, d.doc_type, d.title, d.content, $4, d.id, $7"
+			 "   FROM samegoal.documents d"
+			 "  WHERE d.id = ANY ($5)"
+			 "    AND d.district_id = $6"
+			 "  ORDER BY d.id"
+			 " RETURNING source_document_id, id",
+			 SPI_OK_INSERT_RETURNING, 7, INT8OID, INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8OID,
+			 BOOLOID);
+
 static CopyPair *
 copy_documents(const TransferParties *parties, int64 transfer_id,
 			   const int64 *source_ids, int count)
 {
-	Datum		args[6];
+	Datum		args[7];
 	uint64		nrows;
 	CopyPair   *pairs;
 
@@ -480,7 +541,9 @@ copy_documents(const TransferParties *parties, int64 transfer_id,
 	args[3] = Int64GetDatum(transfer_id);
 	args[4] = PointerGetDatum(sg_int64_array(source_ids, count));
 	args[5] = Int64GetDatum(parties->sending_district_id);
-	nrows = sg_execute(&copy_documents_statement, args);
+	args[6] = BoolGetDatum(parties->held);
+	nrows = sg_execute(parties->held_catalog ? &copy_documents_held_statement
+					   : &copy_documents_statement, args);
 	if (nrows != (uint64) count)
 		elog(ERROR, "copied " UINT64_FORMAT " documents instead of %d", nrows, count);
 
@@ -506,16 +569,58 @@ SG_STATEMENT("INSERT INTO samegoal.document_files"
 			 "  ORDER BY f.id",
 			 SPI_OK_INSERT, 4, INT8OID, INT8ARRAYOID, INT8ARRAYOID, INT8OID);
 
+/* From 1.3 on: a held copy's files are held with it. */
+static SgStatement copy_files_held_statement =
+SG_STATEMENT("INSERT INTO samegoal.document_files"
+			 " (district_id, document_id, filename, content_type, data, held)"
+			 " SELECT $1, m.copy_id, f.filename, f.content_type, f.data, $5"
+			 "   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS m(source_id, copy_id)"
+			 "   JOIN samegoal.document_files f"
+			 "     ON f.district_id = $4"
+			 "    AND f.document_id = m.source_id"
+			 "  ORDER BY f.id",
+			 SPI_OK_INSERT, 5, INT8OID, INT8ARRAYOID, INT8ARRAYOID, INT8OID, BOOLOID);
+
 static void
 copy_files(const TransferParties *parties, ArrayType *sources, ArrayType *copies)
 {
-	Datum		args[4];
+	Datum		args[5];
 
 	args[0] = Int64GetDatum(parties->receiving_district_id);
 	args[1] = PointerGetDatum(sources);
 	args[2] = PointerGetDatum(copies);
 	args[3] = Int64GetDatum(parties->sending_district_id);
-	(void) sg_execute(&copy_files_statement, args);
+	args[4] = BoolGetDatum(parties->held);
+	(void) sg_execute(parties->held_catalog ? &copy_files_held_statement
+					  : &copy_files_statement, args);
+}
+
+/*
+ * The receiving district's row of the arrival (1.3), written for every
+ * transfer: held or not, and the sending student's names and birth date as
+ * sent, always, so that the row's size does not depend on the match either.
+ */
+static SgStatement record_arrival_statement =
+SG_STATEMENT("INSERT INTO samegoal.transfer_arrivals"
+			 " (transfer_id, receiving_district_id, held,"
+			 "  sent_first_name, sent_last_name, sent_birth_date)"
+			 " SELECT $1, $2, $3, s.first_name, s.last_name, s.birth_date"
+			 "   FROM samegoal.students s"
+			 "  WHERE s.id = $4 AND s.district_id = $5",
+			 SPI_OK_INSERT, 5, INT8OID, INT8OID, BOOLOID, INT8OID, INT8OID);
+
+static void
+record_arrival(const TransferParties *parties, int64 transfer_id)
+{
+	Datum		args[5];
+
+	args[0] = Int64GetDatum(transfer_id);
+	args[1] = Int64GetDatum(parties->receiving_district_id);
+	args[2] = BoolGetDatum(parties->held);
+	args[3] = Int64GetDatum(parties->sending_student_id);
+	args[4] = Int64GetDatum(parties->sending_district_id);
+	if (sg_execute(&record_arrival_statement, args) != 1)
+		elog(ERROR, "student " INT64_FORMAT " was not found", parties->sending_student_id);
 }
 
 /* One transfer_documents row per copy, in one statement. */
@@ -591,6 +696,8 @@ copy_missing(const TransferParties *parties, const int64 *ids, int count,
 	Assert(n == to_copy_count);
 
 	transfer_id = insert_transfer(parties, to_copy_count);
+	if (parties->held_catalog)
+		record_arrival(parties, transfer_id);
 	pairs = copy_documents(parties, transfer_id, to_copy, to_copy_count);
 
 	/* to_copy and pairs are both sorted by original. */
@@ -639,6 +746,8 @@ transfer(const TransferRequest *request, int *result_count)
 	parties.admin_id = sg_require_acting_admin();
 	parties.sending_district_id = sg_acting_district_id();
 	parties.request_id = request->request_id;
+	parties.held_catalog = sg_has_held_arrivals();
+	parties.held = false;
 
 	/* Lock both districts before anything is read from them. */
 	parties.receiving_district_id = sg_find_district_id(request->receiving_domain);
@@ -647,7 +756,8 @@ transfer(const TransferRequest *request, int *result_count)
 
 	/* SG006, SG007; then SG001, SG003, SG009, SG010, SG002; then SG004, SG005, SG012 */
 	parties.sending_student_id = lock_documents(request->document_ids, ids, count,
-												parties.sending_district_id);
+												parties.sending_district_id,
+												parties.held_catalog);
 	check_districts(&sending, &receiving, request->receiving_domain);
 	parties.receiving_student_id =
 		lock_receiving_student(parties.receiving_district_id,
@@ -657,13 +767,26 @@ transfer(const TransferRequest *request, int *result_count)
 													  request->request_id != 0);
 
 	/*
-	 * SG012, right after SG005. Only a call through a 1.1 declaration asks
-	 * for it: a 1.0 database served by this library (the four-argument
-	 * declaration of 1.0, before ALTER EXTENSION ... UPDATE) keeps the
-	 * behaviour of 1.0, without the guard.
+	 * The students compared, right after SG005. Only a call through a 1.1
+	 * declaration asks for it: a 1.0 database served by this library (the
+	 * four-argument declaration of 1.0, before ALTER EXTENSION ... UPDATE)
+	 * keeps the behaviour of 1.0, without the guard. From 1.3 on the
+	 * comparison runs whatever allow_mismatch says, so that its time is in
+	 * every transfer, and a mismatch holds the copies; a request's fulfilment,
+	 * and a catalog older than 1.3, refuse it (SG012).
 	 */
-	if (request->check_student_match && !request->allow_mismatch)
-		check_student_match(&parties);
+	if (request->check_student_match)
+	{
+		bool		match = students_match(&parties);
+
+		if (!match && !request->allow_mismatch)
+		{
+			if (parties.held_catalog && request->request_id == 0)
+				parties.held = true;
+			else
+				refuse_mismatch();
+		}
+	}
 
 	results = SPI_palloc(sizeof(TransferResult) * count);
 	memset(results, 0, sizeof(TransferResult) * count);

@@ -13,7 +13,10 @@ CREATE TABLE samegoal.documents (
     deleted_by          bigint,
     transfer_id         bigint,
     source_document_id  bigint,
+    held                boolean NOT NULL DEFAULT false,
     UNIQUE (district_id, id),
+    -- lets a document's files carry its held flag, and follow it (ON UPDATE CASCADE)
+    UNIQUE (district_id, id, held),
     -- lets the transfer record reference a copy together with its provenance
     UNIQUE (district_id, id, transfer_id, source_document_id),
     FOREIGN KEY (district_id, student_id) REFERENCES samegoal.students (district_id, id),
@@ -38,11 +41,13 @@ COMMENT ON COLUMN samegoal.documents.deleted_at IS 'When the document was delete
 COMMENT ON COLUMN samegoal.documents.deleted_by IS 'The user who deleted the document';
 COMMENT ON COLUMN samegoal.documents.transfer_id IS 'On a received copy: the transfer that delivered it';
 COMMENT ON COLUMN samegoal.documents.source_document_id IS 'On a received copy: the id of the sending district''s original';
+COMMENT ON COLUMN samegoal.documents.held IS 'A received copy held for the receiving district''s decision (its students did not match): on no student''s documents for the application, seen by the district''s admins in held_documents until sg_accept_transfer or sg_return_transfer';
 
 ALTER TABLE samegoal.documents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.documents FORCE ROW LEVEL SECURITY;
+-- Held copies are no row of the application's: it neither sees nor changes them.
 CREATE POLICY documents_own ON samegoal.documents
-    USING (district_id = (SELECT samegoal.sg_current_district_id()));
+    USING (district_id = (SELECT samegoal.sg_current_district_id()) AND NOT held);
 
 CREATE TABLE samegoal.document_files (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -51,16 +56,21 @@ CREATE TABLE samegoal.document_files (
     filename        text NOT NULL CONSTRAINT document_files_filename_not_blank CHECK (btrim(filename) <> ''),
     content_type    text NOT NULL DEFAULT 'application/octet-stream',
     data            bytea NOT NULL,
-    FOREIGN KEY (district_id, document_id) REFERENCES samegoal.documents (district_id, id)
+    held            boolean NOT NULL DEFAULT false,
+    -- a file is held exactly when its document is: accepting a held copy
+    -- releases its files with it, and no file is added to a held copy
+    FOREIGN KEY (district_id, document_id, held) REFERENCES samegoal.documents (district_id, id, held)
+        ON UPDATE CASCADE
 );
 CREATE INDEX document_files_document_idx ON samegoal.document_files (district_id, document_id);
 
 COMMENT ON TABLE samegoal.document_files IS 'Files attached to documents, stored byte for byte';
+COMMENT ON COLUMN samegoal.document_files.held IS 'The file of a held copy (documents.held, which it follows): seen only in held_document_files';
 
 ALTER TABLE samegoal.document_files ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.document_files FORCE ROW LEVEL SECURITY;
 CREATE POLICY document_files_own ON samegoal.document_files
-    USING (district_id = (SELECT samegoal.sg_current_district_id()));
+    USING (district_id = (SELECT samegoal.sg_current_district_id()) AND NOT held);
 
 -- The application writes documents and files of its own district, but never the
 -- provenance and deletion columns: those go through the functions.
@@ -78,7 +88,8 @@ SELECT pg_catalog.pg_extension_config_dump('samegoal.document_files_id_seq', '')
 
 -- Delete (deleting = true) or restore documents of the acting district: lock them,
 -- check that the acting user may, and change those not yet in the wanted state.
--- Missing and other-district ids are one error (SG006).
+-- Missing, held and other-district ids are one error (SG006): held copies are
+-- decided by sg_accept_transfer and sg_return_transfer, not by the application.
 CREATE FUNCTION samegoal.sg_change_deletion(document_ids bigint[], deleting boolean)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -98,7 +109,7 @@ BEGIN
     SELECT count(*), count(*) FILTER (WHERE l.owner_id <> actor.id)
       INTO locked_count, others_count
       FROM (SELECT d.owner_id FROM samegoal.documents d
-             WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+             WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id AND NOT d.held
              ORDER BY d.id
                FOR UPDATE) l;
     IF locked_count < cardinality(wanted) THEN
@@ -127,7 +138,7 @@ BEGIN
         UPDATE samegoal.documents d
            SET deleted_at = CASE WHEN deleting THEN now() END,
                deleted_by = CASE WHEN deleting THEN actor.id END
-         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id
+         WHERE d.id = ANY (wanted) AND d.district_id = actor.district_id AND NOT d.held
            AND (d.deleted_at IS NULL) = deleting;
         GET DIAGNOSTICS changed = ROW_COUNT;
     EXCEPTION WHEN unique_violation THEN

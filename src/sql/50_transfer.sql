@@ -21,6 +21,11 @@ CREATE TABLE samegoal.transfers (
     request_id                  bigint,
     acknowledged_at             timestamptz,
     acknowledged_by             bigint,
+    attached_student_id         bigint,
+    returned_at                 timestamptz,
+    returned_by                 bigint,
+    return_reason               text
+                                CONSTRAINT transfers_return_reason_length CHECK (char_length(return_reason) <= 1000),
     UNIQUE (id, sending_district_id, receiving_district_id),
     UNIQUE (id, receiving_district_id),
     FOREIGN KEY (sending_district_id, sending_student_id) REFERENCES samegoal.students (district_id, id),
@@ -28,7 +33,12 @@ CREATE TABLE samegoal.transfers (
     FOREIGN KEY (receiving_district_id, receiving_owner_id) REFERENCES samegoal.users (district_id, id),
     FOREIGN KEY (sending_district_id, initiated_by) REFERENCES samegoal.users (district_id, id),
     FOREIGN KEY (receiving_district_id, acknowledged_by) REFERENCES samegoal.users (district_id, id),
-    CONSTRAINT transfers_acknowledged_at_and_by_together CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL))
+    FOREIGN KEY (receiving_district_id, attached_student_id) REFERENCES samegoal.students (district_id, id),
+    FOREIGN KEY (receiving_district_id, returned_by) REFERENCES samegoal.users (district_id, id),
+    CONSTRAINT transfers_acknowledged_at_and_by_together CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL)),
+    CONSTRAINT transfers_returned_at_by_and_reason_together
+        CHECK ((returned_at IS NULL) = (returned_by IS NULL) AND (returned_at IS NULL) = (return_reason IS NULL)),
+    CONSTRAINT transfers_accepted_or_returned CHECK (attached_student_id IS NULL OR returned_at IS NULL)
 );
 CREATE INDEX transfers_sending_idx ON samegoal.transfers (sending_district_id, sending_student_id);
 CREATE INDEX transfers_receiving_idx ON samegoal.transfers (receiving_district_id, receiving_student_id);
@@ -46,6 +56,10 @@ COMMENT ON COLUMN samegoal.transfers.initiated_by_email IS 'The sending admin''s
 COMMENT ON COLUMN samegoal.transfers.request_id IS 'The transfer request this transfer fulfilled, if any';
 COMMENT ON COLUMN samegoal.transfers.acknowledged_at IS 'When a user of the receiving district marked the transfer as reviewed (sg_acknowledge_transfer); NULL until then';
 COMMENT ON COLUMN samegoal.transfers.acknowledged_by IS 'The receiving district''s user who acknowledged the transfer';
+COMMENT ON COLUMN samegoal.transfers.attached_student_id IS 'A held arrival accepted (sg_accept_transfer): the receiving district''s student its copies were accepted on, the named one or another; NULL otherwise';
+COMMENT ON COLUMN samegoal.transfers.returned_at IS 'A held arrival returned (sg_return_transfer): when its copies were purged and the sender told; NULL otherwise';
+COMMENT ON COLUMN samegoal.transfers.returned_by IS 'The receiving district''s admin who returned the transfer';
+COMMENT ON COLUMN samegoal.transfers.return_reason IS 'Why the receiving district returned the transfer, for the sender (up to 1,000 characters)';
 
 -- received copies point back to the transfer that delivered them
 ALTER TABLE samegoal.documents
@@ -101,7 +115,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
 AS 'MODULE_PATHNAME', 'sg_transfer_documents';
 
 COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) IS
-'Copy documents of one student of the acting admin''s district, with their files, to the student with that SIS Student ID in the district with that domain, owned there by the active user with that username or email; one row per distinct document: the transfer, the original, the copy, and whether it was copied now (false: the student already holds a live copy); unless allow_mismatch, the receiving student must match the sending student by birth date and last or first name (SG012)';
+'Copy documents of one student of the acting admin''s district, with their files, to the student with that SIS Student ID in the district with that domain, owned there by the active user with that username or email; one row per distinct document: the transfer, the original, the copy, and whether it was copied now (false: the student already holds a copy, live or held); unless allow_mismatch, copies to a student who does not match the sending student by birth date and last or first name arrive held for the receiving district''s decision, and nothing the sender sees tells which';
 
 -- The record names both parties as they were when the transfer was made: the
 -- receiving district sees no other row of the sending district, and learns from
@@ -216,18 +230,25 @@ ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_settings;
 
 -- The disclosure record stays as written: a transfers row is never changed,
 -- deleted or truncated, nor a transfer_documents row, except that received_document_id
--- becomes NULL when the receiving district purges its copy.
+-- becomes NULL when the receiving district purges its copy, and that the
+-- receiving district's acknowledgement and its decision on a held arrival
+-- (accepted onto a student, or returned with a reason) are each set once.
 CREATE FUNCTION samegoal.sg_transfer_record_kept()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- The receiving district acknowledges a transfer once.
     IF TG_TABLE_NAME = 'transfers' AND TG_OP = 'UPDATE' THEN
-        IF OLD.acknowledged_at IS NULL AND NEW.acknowledged_at IS NOT NULL
-           AND to_jsonb(NEW) - '{acknowledged_at, acknowledged_by}'::text[]
-             = to_jsonb(OLD) - '{acknowledged_at, acknowledged_by}'::text[]
+        IF to_jsonb(NEW) - '{acknowledged_at, acknowledged_by, attached_student_id, returned_at, returned_by, return_reason}'::text[]
+             = to_jsonb(OLD) - '{acknowledged_at, acknowledged_by, attached_student_id, returned_at, returned_by, return_reason}'::text[]
+           AND to_jsonb(NEW) <> to_jsonb(OLD)
+           AND (OLD.acknowledged_at IS NULL
+                OR (NEW.acknowledged_at, NEW.acknowledged_by) IS NOT DISTINCT FROM (OLD.acknowledged_at, OLD.acknowledged_by))
+           AND (OLD.attached_student_id IS NULL OR NEW.attached_student_id IS NOT DISTINCT FROM OLD.attached_student_id)
+           AND (OLD.returned_at IS NULL
+                OR (NEW.returned_at, NEW.returned_by, NEW.return_reason)
+                   IS NOT DISTINCT FROM (OLD.returned_at, OLD.returned_by, OLD.return_reason))
         THEN
             RETURN NEW;
         END IF;
@@ -245,12 +266,12 @@ BEGIN
     END IF;
     RAISE EXCEPTION 'the transfer record cannot be changed or deleted'
         USING ERRCODE = '42501',
-              DETAIL = 'Both districts keep the record of what was disclosed; only the link to a purged copy is cleared and the receiver''s acknowledgement set.';
+              DETAIL = 'Both districts keep the record of what was disclosed; only the link to a purged copy is cleared, and the receiver''s acknowledgement and decision on a held arrival set.';
 END
 $$;
 
 COMMENT ON FUNCTION samegoal.sg_transfer_record_kept() IS
-'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers and transfer_documents rows, except clearing transfer_documents.received_document_id when a copy is purged and setting a transfer''s acknowledgement once';
+'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers and transfer_documents rows, except clearing transfer_documents.received_document_id when a copy is purged and setting a transfer''s acknowledgement, and the acceptance or return of a held arrival, once';
 
 -- In every session_replication_role too: replica mode deletes no record.
 CREATE TRIGGER transfers_kept

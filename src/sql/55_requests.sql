@@ -449,7 +449,9 @@ COMMENT ON FUNCTION samegoal.sg_request_overdue(samegoal.transfer_requests) IS
 -- first. security_invoker: the tables' row-level security applies to the
 -- caller, so a session that is not acting sees nothing and nobody sees another
 -- district's rows through the view; security_barrier: the view's own conditions
--- are applied before any function in the caller's WHERE sees a row.
+-- are applied before any function in the caller's WHERE sees a row. A held
+-- arrival is listed as one item, 'held', until it is accepted or returned
+-- (whether or not someone acknowledged it meanwhile), never as a 'transfer'.
 CREATE VIEW samegoal.transfer_inbox WITH (security_invoker = true, security_barrier = true) AS
 SELECT 'request'::text AS kind,
        r.id,
@@ -465,6 +467,9 @@ SELECT 'request'::text AS kind,
        NULL::integer AS document_count,
        r.note,
        r.expires_at,
+       NULL::text AS sent_first_name,
+       NULL::text AS sent_last_name,
+       NULL::date AS sent_birth_date,
        r.due_on,
        samegoal.sg_request_overdue(r) AS overdue
   FROM samegoal.transfer_requests r
@@ -485,16 +490,46 @@ SELECT 'transfer'::text,
        t.document_count,
        NULL::text,
        NULL::timestamptz,
+       NULL::text,
+       NULL::text,
+       NULL::date,
        NULL::date,
        NULL::boolean
   FROM samegoal.transfers t
   JOIN samegoal.students s ON s.district_id = t.receiving_district_id AND s.id = t.receiving_student_id
  WHERE t.receiving_district_id = samegoal.sg_current_district_id()
    AND t.acknowledged_at IS NULL
+   AND NOT EXISTS (SELECT FROM samegoal.transfer_arrivals a
+                    WHERE a.receiving_district_id = t.receiving_district_id AND a.transfer_id = t.id AND a.held)
+UNION ALL
+SELECT 'held'::text,
+       t.id,
+       t.initiated_at,
+       t.sending_district_domain,
+       t.sending_district_name,
+       t.initiated_by_name,
+       t.initiated_by_email,
+       s.first_name,
+       s.last_name,
+       s.birth_date,
+       s.sis_student_id,
+       t.document_count,
+       NULL::text,
+       NULL::timestamptz,
+       a.sent_first_name,
+       a.sent_last_name,
+       a.sent_birth_date,
+       NULL::date,
+       NULL::boolean
+  FROM samegoal.transfers t
+  JOIN samegoal.transfer_arrivals a ON a.receiving_district_id = t.receiving_district_id AND a.transfer_id = t.id
+  JOIN samegoal.students s ON s.district_id = t.receiving_district_id AND s.id = t.receiving_student_id
+ WHERE t.receiving_district_id = samegoal.sg_current_district_id()
+   AND a.held AND t.attached_student_id IS NULL AND t.returned_at IS NULL
  ORDER BY at DESC, kind, id DESC;
 
 COMMENT ON VIEW samegoal.transfer_inbox IS
-'For the acting district, newest first: pending requests addressed to it, and received transfers not yet acknowledged';
+'For the acting district, newest first: pending requests addressed to it, received transfers not yet acknowledged, and held arrivals awaiting a decision (with the sending student as sent)';
 
 GRANT SELECT ON samegoal.transfer_inbox TO samegoal_app;
 GRANT EXECUTE ON FUNCTION

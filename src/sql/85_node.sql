@@ -155,6 +155,7 @@ ALTER TABLE samegoal.transfers REPLICA IDENTITY USING INDEX transfers_id_sending
 ALTER TABLE samegoal.transfer_documents REPLICA IDENTITY USING INDEX transfer_documents_districts_key;
 ALTER TABLE samegoal.purged_documents REPLICA IDENTITY USING INDEX purged_documents_district_id_key;
 ALTER TABLE samegoal.transfer_requests REPLICA IDENTITY USING INDEX transfer_requests_id_sending_district_id_requesting_distric_key;
+ALTER TABLE samegoal.transfer_arrivals REPLICA IDENTITY USING INDEX transfer_arrivals_pkey;
 
 -- Served states --------------------------------------------------------------
 
@@ -230,6 +231,8 @@ BEGIN
     -- Copies received from the same state: their transfer_documents rows get
     -- received_document_id NULL (ON DELETE SET NULL), which the record allows.
     DELETE FROM samegoal.documents d WHERE d.district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.transfer_arrivals a WHERE a.receiving_district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
 
     ALTER TABLE samegoal.transfer_requests DISABLE TRIGGER transfer_requests_kept;

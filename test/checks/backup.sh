@@ -37,14 +37,16 @@ SET ROLE regress_sg_backup;
 BEGIN;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
 SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.example', 'C-2001', 'cteacher');
-SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2002', 'cadmin', allow_mismatch => true);
+-- to the wrong student: it arrives held (transfer 2, copy 10)
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2002', 'cadmin');
 COMMIT;
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
-SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[5], 'maple.k12.example', 'M-1002', 'madmin', allow_mismatch => true);
--- Cedar deletes the copy on the wrong student and purges it, deletes another
-SELECT samegoal.sg_delete_documents(ARRAY[10, 8]);
-SELECT samegoal.sg_purge_documents(ARRAY[10]);
+-- to the wrong student too: held at Maple, and left held (copy 11)
+SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[5], 'maple.k12.example', 'M-1002', 'madmin');
+-- Cedar returns the copy on the wrong student (purged: a tombstone), deletes another
+SELECT samegoal.sg_return_transfer(2, 'not our student');
+SELECT samegoal.sg_delete_documents(ARRAY[8]);
 -- Cedar asks Maple twice; Maple declines the second request
 SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2001', 'cteacher', 'the evaluation, please');
 SELECT samegoal.sg_request_transfer('maple.k12.example', 'C-2002', 'cadmin');
@@ -94,6 +96,7 @@ SQL
 snapshot $SRC >"$WORK/backup.source"
 grep -q '^transfers: 3 rows' "$WORK/backup.source" || fail "the source should hold 3 transfers"
 grep -q '^purged_documents: 1 rows' "$WORK/backup.source" || fail "the source should hold 1 tombstone"
+grep -q '^transfer_arrivals: 3 rows' "$WORK/backup.source" || fail "the source should hold 3 arrivals"
 
 say "backup: pg_dump -Fc, then a plain pg_restore into a new database"
 pg_dump -Fc -d $SRC -f "$DUMP"
@@ -207,5 +210,5 @@ expect 'new transfer 5 copy 14 copied true'
 expect 'max ids 5 14 11'
 # restored: requests 1 (open) and 2 (declined); the new one continues at 3
 expect 'new request 3'
-expect 'maple inbox request 1, request 3, transfer 3'
+expect 'maple inbox request 1, request 3, held 3'   # the held arrival restored held
 echo "backup: OK"

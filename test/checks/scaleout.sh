@@ -329,6 +329,7 @@ PUB_TABLES="samegoal.districts WHERE (id IN (\$IDS)), samegoal.users WHERE (dist
     samegoal.transfer_documents WHERE (sending_district_id IN (\$IDS)),
     samegoal.purged_documents WHERE (district_id IN (\$IDS)),
     samegoal.transfer_requests WHERE (requesting_district_id IN (\$IDS)),
+    samegoal.transfer_arrivals WHERE (receiving_district_id IN (\$IDS)),
     samegoal.district_closed_days WHERE (district_id IN (\$IDS))"
 
 # move SRC_FN SRC_PORT DST_FN IDS DST_PORT: Oregon from one node to the other,

@@ -85,6 +85,7 @@ SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[1, 2, 3], 'cedar.k12.e
 COMMIT;
 BEGIN;
 SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
+-- to the same student there (Avery Lopez): every release's guard lets it through
 SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[5], 'maple.k12.example', 'M-1001', 'madmin');
 SELECT samegoal.sg_delete_documents(ARRAY[9, 8]);
 SELECT samegoal.sg_purge_documents(ARRAY[9]);
@@ -158,20 +159,39 @@ for from in "${RELEASED[@]}"; do
     diff -u "$WORK/rows-$from-before.txt" "$WORK/rows-$from-after.txt" || fail "rows changed in the update from $from"
     echo "upgrade: from $from, step by step to $CURRENT: every row kept ($(wc -l <"$WORK/rows-$from-before.txt") tables), each step the catalog of a fresh install ($(wc -l <"$WORK/catalog-fresh.txt") facts at $CURRENT)"
 
-    # The updated database still works: the guard of 1.1 holds for calls with
-    # the four arguments of 1.0, allow_mismatch passes it, the directory answers.
+    # The updated database still works: the copies its transfers delivered
+    # before the update are live, none held, and its inbox lists them as
+    # transfers; a four-argument call to another student arrives held (1.3),
+    # the receiving admin sees it and accepts it onto the right student;
+    # allow_mismatch sends live; the directory answers.
+    [ "$(q -d "$db" -c "SELECT count(*) FILTER (WHERE held) || ' ' || count(*) FILTER (WHERE transfer_id IS NOT NULL AND NOT held) FROM samegoal.documents")" = "0 3" ] \
+        || fail "the copies delivered before the update from $from are not all live"
     q -d "$db" >/dev/null <<'SQL'
 SET ROLE regress_sg_upgrade;
 BEGIN;
 SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
-SELECT samegoal.sg_set_transfers_enabled(true);
 DO $$
 BEGIN
-    PERFORM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2001', 'cteacher');
-    RAISE EXCEPTION 'a four-argument call to another student was not refused';
-EXCEPTION WHEN SQLSTATE 'SG012' THEN
-    NULL;
+    IF (SELECT count(*) FROM samegoal.transfer_inbox WHERE kind = 'held') <> 0
+       OR (SELECT count(*) FROM samegoal.transfer_inbox WHERE kind = 'transfer') = 0 THEN
+        RAISE EXCEPTION 'the transfers made before the update are not listed as transfers';
+    END IF;
 END $$;
+SELECT samegoal.sg_set_transfers_enabled(true);
+CREATE TEMP TABLE sent AS
+SELECT * FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2001', 'cteacher');
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin');
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM samegoal.held_documents h JOIN sent USING (transfer_id)) <> 1
+       OR (SELECT count(*) FROM samegoal.transfer_inbox i JOIN sent s ON s.transfer_id = i.id WHERE i.kind = 'held') <> 1 THEN
+        RAISE EXCEPTION 'a four-argument call to another student did not arrive held';
+    END IF;
+    IF samegoal.sg_accept_transfer((SELECT transfer_id FROM sent), 'C-2002') <> 1 THEN
+        RAISE EXCEPTION 'the held arrival was not accepted onto another student';
+    END IF;
+END $$;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin');
 SELECT count(*) FROM samegoal.sg_transfer_documents(ARRAY[4], 'cedar.k12.example', 'C-2001', 'cteacher', allow_mismatch => true);
 SELECT count(*) FROM samegoal.sg_find_district('cedar');
 ROLLBACK;

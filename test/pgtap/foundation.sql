@@ -13,7 +13,7 @@ SELECT has_schema('samegoal');
 SELECT tables_are('samegoal', ARRAY['districts', 'users', 'students', 'documents', 'document_files',
                                     'transfers', 'transfer_documents', 'purged_documents', 'transfer_requests',
                                     'district_words', 'directory_words', 'district_label_trigrams', 'directory_states', 'node_config', 'node_states',
-                                    'state_transfer_rules', 'district_closed_days']);
+                                    'state_transfer_rules', 'district_closed_days', 'transfer_arrivals']);
 SELECT columns_are('samegoal', 'districts', ARRAY['id', 'domain', 'name', 'city', 'state', 'transfers_enabled',
     'coordinator_name', 'coordinator_email', 'coordinator_phone']);
 SELECT columns_are('samegoal', 'users', ARRAY['id', 'district_id', 'username', 'email', 'full_name', 'is_admin', 'is_active']);

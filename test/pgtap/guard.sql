@@ -1,6 +1,7 @@
 -- The wrong-student guard never reveals the receiving student: refusals that
 -- differ in different fields (birth date only, names only, both) give one and
--- the same error, text, detail and hint. And sg_act_as from a subtransaction
+-- the same error, text, detail and hint. Since 1.3 only a request's fulfilment
+-- refuses (SG012); sg_transfer_documents holds the copies instead (held.sql). And sg_act_as from a subtransaction
 -- of a statement outside any transaction block: 25P01.
 \set ON_ERROR_STOP true
 \set QUIET true
@@ -69,9 +70,15 @@ SELECT is(pg_temp.sqlstate_in_subtransaction($$SELECT samegoal.sg_act_as('maple.
           'the same inside a transaction block: accepted');
 SELECT is(samegoal.sg_current_user_id(), 1::bigint, 'acting as Maple''s admin');
 
+-- Cedar asks for each of its students; Maple answers with Avery Lopez's documents.
+SELECT samegoal.sg_act_as('cedar.k12.example', 'cadmin') AS cadmin \gset
 INSERT INTO refusals
-SELECT label, pg_temp.full_error(format('SELECT * FROM samegoal.sg_transfer_documents(%s, ''cedar.k12.example'', %L, ''cteacher'')',
-                                        ids, sis))
+SELECT 'request ' || sis, samegoal.sg_request_transfer('maple.k12.example', sis, 'cteacher')::text
+  FROM unnest(ARRAY['C-DAY', 'C-NAMES', 'C-LAST', 'C-2002', 'C-NOBIRTH', 'C-EMPTY', 'C-2001']) AS sis;
+SELECT samegoal.sg_act_as('maple.k12.example', 'madmin') AS madmin \gset
+INSERT INTO refusals
+SELECT label, pg_temp.full_error(format('SELECT * FROM samegoal.sg_fulfill_transfer_request(%s, %s)',
+                                        (SELECT r.error FROM refusals r WHERE r.label = 'request ' || sis), ids))
   FROM (VALUES ('birth date only', 'ARRAY[1, 2]', 'C-DAY'),
                ('names only', 'ARRAY[1]', 'C-NAMES'),
                ('first name only', 'ARRAY[3]', 'C-LAST'),
@@ -79,8 +86,9 @@ SELECT label, pg_temp.full_error(format('SELECT * FROM samegoal.sg_transfer_docu
                ('another sending student, no birth date there', 'ARRAY[1]', 'C-NOBIRTH'),
                ('names normalising to the empty string', 'ARRAY[1]', 'C-EMPTY'),
                ('another sending student', 'ARRAY[4]', 'C-2001')) AS c(label, ids, sis);
+DELETE FROM refusals WHERE label LIKE 'request %';
 
-SELECT is((SELECT count(*) FROM refusals WHERE error LIKE 'SG012|%'), 7::bigint, 'every one of them is refused with SG012');
+SELECT is((SELECT count(*) FROM refusals WHERE error LIKE 'SG012|%'), 7::bigint, 'every one of them is refused with SG012 when it answers a request');
 SELECT is((SELECT count(DISTINCT error) FROM refusals), 1::bigint,
           'with one and the same message, detail and hint whatever differs');
 SELECT is((SELECT min(error) FROM refusals),

@@ -140,7 +140,8 @@ SELECT (SELECT count(*) FROM samegoal.districts WHERE state = 'OR')
      + (SELECT count(*) FROM samegoal.transfers WHERE sending_district_id IN (1, 2))
      + (SELECT count(*) FROM samegoal.transfer_documents WHERE sending_district_id IN (1, 2))
      + (SELECT count(*) FROM samegoal.purged_documents WHERE district_id IN (1, 2))
-     + (SELECT count(*) FROM samegoal.transfer_requests WHERE requesting_district_id IN (1, 2)) AS oregon_rows \gset
+     + (SELECT count(*) FROM samegoal.transfer_requests WHERE requesting_district_id IN (1, 2))
+     + (SELECT count(*) FROM samegoal.transfer_arrivals WHERE receiving_district_id IN (1, 2)) AS oregon_rows \gset
 SELECT is(sg_release_state('OR'), :oregon_rows::bigint, 'the release counts every row of tenant data it deleted');
 SELECT is((SELECT count(*)::int FROM samegoal.districts WHERE state = 'OR')
         + (SELECT count(*)::int FROM samegoal.transfers) + (SELECT count(*)::int FROM samegoal.transfer_requests)

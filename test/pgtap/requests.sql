@@ -22,7 +22,9 @@ GRANT ALL ON seen TO PUBLIC;
 SELECT columns_are('samegoal', 'transfer_inbox',
     ARRAY['kind', 'id', 'at', 'from_district_domain', 'from_district_name', 'from_user_name', 'from_user_email',
           'student_first_name', 'student_last_name', 'student_birth_date', 'receiving_sis_student_id',
-          'document_count', 'note', 'expires_at', 'due_on', 'overdue'], 'the inbox has exactly the contract''s columns');
+          'document_count', 'note', 'expires_at', 'sent_first_name', 'sent_last_name', 'sent_birth_date',
+          'due_on', 'overdue'],
+          'the inbox has exactly the contract''s columns');
 SELECT is((SELECT array_agg(o ORDER BY o) FROM pg_class c, unnest(c.reloptions) o WHERE c.oid = 'samegoal.transfer_inbox'::regclass),
           ARRAY['security_barrier=true', 'security_invoker=true'], 'the inbox runs with its caller''s row-level security, behind a barrier');
 
