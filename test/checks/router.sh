@@ -135,7 +135,9 @@ squat() {
         || fail "$db: the cluster was made all the same"
     [ "$(q -d "$db" -c "SELECT count(*) FROM pg_extension WHERE extname = 'plproxy'")" = 0 ] \
         || fail "$db: PL/Proxy was installed all the same"
-    echo "router: $db: refused, nothing made: ${err#*ERROR:  }" | head -1
+    # (its first line: a pipe into head could end this script by SIGPIPE)
+    err=${err#*ERROR:  }
+    echo "router: $db: refused, nothing made: ${err%%$'\n'*}"
 }
 squat sg_router_squat_schema '' \
     'CREATE SCHEMA samegoal_router; CREATE TABLE samegoal_router.state_nodes (state text PRIMARY KEY, node_no integer, conninfo text)'

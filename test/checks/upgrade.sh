@@ -155,6 +155,13 @@ for from in "${RELEASED[@]}"; do
             || fail "$from updated to $next differs from a fresh $next"
         step=$next
     done
+    # Requests made before requests were on the clock get their due date from
+    # when they were made.
+    if [ "$(q -d "$db" -c "SELECT to_regprocedure('samegoal.sg_request_due_on(bigint, timestamptz)') IS NOT NULL")" = t ]; then
+        [ "$(q -d "$db" -c 'SELECT count(*) FROM samegoal.transfer_requests r
+                             WHERE r.due_on IS DISTINCT FROM samegoal.sg_request_due_on(r.sending_district_id, r.requested_at)')" = 0 ] \
+            || fail "requests from $from have no due date, or the wrong one"
+    fi
     fingerprints "$db" >"$WORK/rows-$from-after.txt"
     diff -u "$WORK/rows-$from-before.txt" "$WORK/rows-$from-after.txt" || fail "rows changed in the update from $from"
     echo "upgrade: from $from, step by step to $CURRENT: every row kept ($(wc -l <"$WORK/rows-$from-before.txt") tables), each step the catalog of a fresh install ($(wc -l <"$WORK/catalog-fresh.txt") facts at $CURRENT)"
