@@ -501,11 +501,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_TABLE_NAME = 'transfers' AND TG_OP = 'UPDATE' THEN
-        IF to_jsonb(NEW) - '{acknowledged_at, acknowledged_by, attached_student_id, returned_at, returned_by, return_reason}'::text[]
-             = to_jsonb(OLD) - '{acknowledged_at, acknowledged_by, attached_student_id, returned_at, returned_by, return_reason}'::text[]
+        IF to_jsonb(NEW) - '{acknowledged_at, acknowledged_by, acknowledged_verified, acknowledged_total, attached_student_id, returned_at, returned_by, return_reason}'::text[]
+             = to_jsonb(OLD) - '{acknowledged_at, acknowledged_by, acknowledged_verified, acknowledged_total, attached_student_id, returned_at, returned_by, return_reason}'::text[]
            AND to_jsonb(NEW) <> to_jsonb(OLD)
            AND (OLD.acknowledged_at IS NULL
-                OR (NEW.acknowledged_at, NEW.acknowledged_by) IS NOT DISTINCT FROM (OLD.acknowledged_at, OLD.acknowledged_by))
+                OR (NEW.acknowledged_at, NEW.acknowledged_by, NEW.acknowledged_verified, NEW.acknowledged_total)
+                   IS NOT DISTINCT FROM
+                   (OLD.acknowledged_at, OLD.acknowledged_by, OLD.acknowledged_verified, OLD.acknowledged_total))
            AND (OLD.attached_student_id IS NULL OR NEW.attached_student_id IS NOT DISTINCT FROM OLD.attached_student_id)
            AND (OLD.returned_at IS NULL
                 OR (NEW.returned_at, NEW.returned_by, NEW.return_reason)
@@ -516,11 +518,14 @@ BEGIN
     END IF;
     IF TG_TABLE_NAME = 'transfer_documents' AND TG_OP = 'UPDATE' THEN
         IF NEW.received_document_id IS NULL
-           AND (NEW.transfer_id, NEW.sending_district_id, NEW.receiving_district_id,
-                NEW.source_document_id)
-               IS NOT DISTINCT FROM
-               (OLD.transfer_id, OLD.sending_district_id, OLD.receiving_district_id,
-                OLD.source_document_id)
+           AND to_jsonb(NEW) - 'received_document_id' = to_jsonb(OLD) - 'received_document_id'
+        THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    IF TG_TABLE_NAME = 'transfer_files' AND TG_OP = 'UPDATE' THEN
+        IF NEW.received_file_id IS NULL
+           AND to_jsonb(NEW) - 'received_file_id' = to_jsonb(OLD) - 'received_file_id'
         THEN
             RETURN NEW;
         END IF;
@@ -532,7 +537,7 @@ END
 $$;
 
 COMMENT ON FUNCTION samegoal.sg_transfer_record_kept() IS
-'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers and transfer_documents rows, except clearing transfer_documents.received_document_id when a copy is purged and setting a transfer''s acknowledgement, and the acceptance or return of a held arrival, once';
+'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers, transfer_documents and transfer_files rows, except clearing the link to a purged copy and setting a transfer''s acknowledgement, and the acceptance or return of a held arrival, once';
 
 COMMENT ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) IS
 'Copy documents of one student of the acting admin''s district, with their files, to the student with that SIS Student ID in the district with that domain, owned there by the active user with that username or email; one row per distinct document: the transfer, the original, the copy, and whether it was copied now (false: the student already holds a copy, live or held); unless allow_mismatch, copies to a student who does not match the sending student by birth date and last or first name arrive held for the receiving district''s decision, and nothing the sender sees tells which';
@@ -583,19 +588,7 @@ SELECT d.id, d.district_id, d.student_id, d.owner_id, d.doc_type, d.title, d.con
 COMMENT ON VIEW samegoal.held_documents IS
 'For the acting district''s active admins: received copies held for a decision (sg_accept_transfer, sg_return_transfer), with the columns of documents; others see no rows';
 
-CREATE VIEW samegoal.held_document_files WITH (security_barrier = true) AS
-SELECT f.id, f.district_id, f.document_id, f.filename, f.content_type, f.data, f.held
-  FROM samegoal.document_files f
- WHERE f.held
-   AND f.district_id = (SELECT u.district_id FROM samegoal.users u
-                         WHERE u.id = samegoal.sg_current_user_id()
-                           AND u.district_id = samegoal.sg_current_district_id()
-                           AND u.is_admin AND u.is_active);
-
-COMMENT ON VIEW samegoal.held_document_files IS
-'For the acting district''s active admins: the files of held copies, with the columns of document_files; others see no rows';
-
-GRANT SELECT ON samegoal.held_documents, samegoal.held_document_files TO samegoal_app;
+GRANT SELECT ON samegoal.held_documents TO samegoal_app;
 
 -- The held arrival of the acting admin's district that awaits a decision,
 -- locked FOR UPDATE so that decisions take turns: the second finds it decided.
@@ -645,7 +638,7 @@ BEGIN
      WHERE d.id = ANY (document_ids) AND d.district_id = sg_purge_copies.district_id;
     UPDATE samegoal.transfer_documents t SET received_document_id = NULL
      WHERE t.received_document_id = ANY (document_ids) AND t.receiving_district_id = sg_purge_copies.district_id;
-    DELETE FROM samegoal.document_files f
+    DELETE FROM samegoal.files f
      WHERE f.document_id = ANY (document_ids) AND f.district_id = sg_purge_copies.district_id;
     DELETE FROM samegoal.documents d
      WHERE d.id = ANY (document_ids) AND d.district_id = sg_purge_copies.district_id;
@@ -722,7 +715,12 @@ BEGIN
     UPDATE samegoal.transfers t
        SET attached_student_id = target,
            acknowledged_at = coalesce(t.acknowledged_at, clock_timestamp()),
-           acknowledged_by = coalesce(t.acknowledged_by, admin.id)
+           acknowledged_by = coalesce(t.acknowledged_by, admin.id),
+           (acknowledged_verified, acknowledged_total) =
+               (SELECT CASE WHEN t.acknowledged_at IS NULL THEN count(*) FILTER (WHERE v.verified)
+                            ELSE t.acknowledged_verified END,
+                       CASE WHEN t.acknowledged_at IS NULL THEN count(*) ELSE t.acknowledged_total END
+                  FROM samegoal.sg_transfer_verification(transfer.id) v)
      WHERE t.id = transfer.id;
     RETURN accepted;
 END
@@ -789,6 +787,409 @@ FROM PUBLIC;
 -- A node: the arrivals are tenant data ----------------------------------------
 
 ALTER TABLE samegoal.transfer_arrivals REPLICA IDENTITY USING INDEX transfer_arrivals_pkey;
+
+-- Files stored once, receipt verified -----------------------------------------
+
+-- The SHA-256 of each document's content, of each file's bytes, and the
+-- counts of an acknowledgement.
+CREATE FUNCTION samegoal.sg_content_sha256(content jsonb)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$SELECT pg_catalog.sha256(pg_catalog.convert_to(content::text, 'UTF8'))$$;
+
+COMMENT ON FUNCTION samegoal.sg_content_sha256(jsonb) IS
+'SHA-256 of a document''s content as UTF-8 text (documents.content_sha256, the transfer record)';
+GRANT EXECUTE ON FUNCTION samegoal.sg_content_sha256(jsonb) TO samegoal_app;
+
+ALTER TABLE samegoal.documents
+    ADD COLUMN content_sha256 bytea NOT NULL GENERATED ALWAYS AS (samegoal.sg_content_sha256(content)) STORED;
+COMMENT ON COLUMN samegoal.documents.content_sha256 IS 'SHA-256 of content as UTF-8 text, computed by the database; not writable';
+
+ALTER TABLE samegoal.transfers ADD COLUMN acknowledged_verified integer, ADD COLUMN acknowledged_total integer,
+    ADD CONSTRAINT transfers_acknowledged_counts
+        CHECK ((acknowledged_verified IS NULL) = (acknowledged_total IS NULL)
+               AND (acknowledged_total IS NULL OR acknowledged_at IS NOT NULL)
+               AND acknowledged_verified BETWEEN 0 AND acknowledged_total);
+COMMENT ON COLUMN samegoal.transfers.acknowledged_verified IS 'At the acknowledgement: how many of the transfer''s document contents and files the receiving district held as sent (sg_verify_transfer); NULL for an acknowledgement before version 1.3';
+COMMENT ON COLUMN samegoal.transfers.acknowledged_total IS 'At the acknowledgement: how many document contents and files the transfer sent';
+
+-- Transfers made before 1.3 recorded no hash of what they sent: NULL.
+ALTER TABLE samegoal.transfer_documents ADD COLUMN content_sha256 bytea;
+COMMENT ON COLUMN samegoal.transfer_documents.content_sha256 IS 'SHA-256 of the content as sent (documents.content_sha256); NULL for a transfer made before version 1.3';
+
+-- The files of 1.2 become files and their content: every file keeps its id, and
+-- its bytes become content of its own district with the same id, hashed here.
+-- Copies made by earlier transfers keep content of their own: nothing recorded
+-- which file of the original each copy was. The table of 1.2 steps aside
+-- first: files takes over its sequence, the view its name.
+ALTER TABLE samegoal.document_files RENAME TO document_files_1_2;
+ALTER SEQUENCE samegoal.document_files_id_seq RENAME TO document_files_1_2_id_seq;
+CREATE TABLE samegoal.file_contents (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- the district whose upload made it: every file that refers to it is of
+    -- that district's state (transfers stay inside a state), which is how a
+    -- state's move finds its content (docs/scaling-out.md)
+    district_id     bigint NOT NULL REFERENCES samegoal.districts (id),
+    data            bytea NOT NULL,
+    sha256          bytea NOT NULL GENERATED ALWAYS AS (pg_catalog.sha256(data)) STORED,
+    byte_size       bigint NOT NULL GENERATED ALWAYS AS (pg_catalog.octet_length(data)) STORED,
+    UNIQUE (district_id, id)
+);
+
+COMMENT ON TABLE samegoal.file_contents IS 'The bytes of files, each stored once: shared by a file and the copies transfers made of it, deleted with the last file that refers to it';
+COMMENT ON COLUMN samegoal.file_contents.district_id IS 'The district whose upload stored these bytes; every file that refers to them is of its state';
+COMMENT ON COLUMN samegoal.file_contents.sha256 IS 'SHA-256 of data, computed by the database when the bytes are stored';
+COMMENT ON COLUMN samegoal.file_contents.byte_size IS 'The length of data in bytes';
+
+-- The ids are those of document_files, from its sequence of 1.2, under its name:
+-- a dump of an earlier version restores its files through the view and sets
+-- that sequence.
+CREATE TABLE samegoal.files (
+    id              bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME samegoal.document_files_id_seq) PRIMARY KEY,
+    district_id     bigint NOT NULL,
+    document_id     bigint NOT NULL,
+    filename        text NOT NULL CONSTRAINT files_filename_not_blank CHECK (btrim(filename) <> ''),
+    content_type    text NOT NULL DEFAULT 'application/octet-stream',
+    held            boolean NOT NULL DEFAULT false,
+    content_id      bigint NOT NULL REFERENCES samegoal.file_contents (id),
+    UNIQUE (district_id, id),
+    -- a file is held exactly when its document is: accepting a held copy
+    -- releases its files with it, and no file is added to a held copy
+    FOREIGN KEY (district_id, document_id, held) REFERENCES samegoal.documents (district_id, id, held)
+        ON UPDATE CASCADE
+);
+CREATE INDEX files_document_idx ON samegoal.files (district_id, document_id);
+-- The last reference to a content (freeing it), and a district's reference to
+-- one (file_contents' policy).
+CREATE INDEX files_content_idx ON samegoal.files (content_id, district_id);
+
+COMMENT ON TABLE samegoal.files IS 'Files attached to documents, one row per district''s file; the bytes are in file_contents; applications use the view document_files';
+COMMENT ON COLUMN samegoal.files.held IS 'The file of a held copy (documents.held, which it follows): seen only in held_document_files';
+COMMENT ON COLUMN samegoal.files.content_id IS 'The bytes: content of the district''s own, or for a received copy the content of the sender''s file';
+
+ALTER TABLE samegoal.files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.files FORCE ROW LEVEL SECURITY;
+CREATE POLICY files_own ON samegoal.files
+    USING (district_id = (SELECT samegoal.sg_current_district_id()) AND NOT held);
+
+-- A district reads the content its own (unheld) files refer to, and no other.
+ALTER TABLE samegoal.file_contents ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.file_contents FORCE ROW LEVEL SECURITY;
+CREATE POLICY file_contents_of_own_files ON samegoal.file_contents FOR SELECT
+    USING (EXISTS (SELECT FROM samegoal.files f
+                    WHERE f.content_id = file_contents.id
+                      AND f.district_id = (SELECT samegoal.sg_current_district_id())
+                      AND NOT f.held));
+
+-- security_invoker: the caller's privileges and the tables' policies apply,
+-- as they did to the table of 1.2.
+CREATE VIEW samegoal.document_files WITH (security_invoker = true) AS
+SELECT f.id, f.district_id, f.document_id, f.filename, f.content_type, c.data, f.held, c.sha256
+  FROM samegoal.files f
+  JOIN samegoal.file_contents c ON c.id = f.content_id;
+ALTER VIEW samegoal.document_files ALTER COLUMN district_id SET DEFAULT samegoal.sg_current_district_id();
+ALTER VIEW samegoal.document_files ALTER COLUMN content_type SET DEFAULT 'application/octet-stream';
+ALTER VIEW samegoal.document_files ALTER COLUMN held SET DEFAULT false;
+
+COMMENT ON VIEW samegoal.document_files IS 'Files attached to documents, with their bytes: insert, update and read them as a table; a district sees and writes its own';
+COMMENT ON COLUMN samegoal.document_files.held IS 'The file of a held copy (documents.held, which it follows): seen only in held_document_files';
+COMMENT ON COLUMN samegoal.document_files.sha256 IS 'SHA-256 of data, computed by the database; not writable';
+
+-- Writes of document_files rows, as the caller: the row-level security of
+-- files decides what the caller may write, the bytes become new content of
+-- the file's district (src/files.c).
+CREATE FUNCTION samegoal.sg_document_files_write()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'sg_document_files_write';
+
+COMMENT ON FUNCTION samegoal.sg_document_files_write() IS
+'Trigger: INSERT, UPDATE and DELETE of document_files rows, on files and file_contents: new bytes are always new content of the file''s district';
+
+CREATE TRIGGER document_files_write
+    INSTEAD OF INSERT OR UPDATE OR DELETE ON samegoal.document_files
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_document_files_write();
+
+-- Content no file refers to any more is deleted, after the statement that
+-- removed its last reference. The content rows are locked first, so that a
+-- transfer taking a new reference (its foreign key check locks the row) either
+-- commits before the check below sees it, or waits and then fails to find the
+-- content only if nothing referred to it when it began: it never refers to
+-- deleted bytes.
+CREATE FUNCTION samegoal.sg_free_contents()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    candidates bigint[];
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        candidates := ARRAY(SELECT DISTINCT o.content_id FROM old_files o
+                             WHERE NOT EXISTS (SELECT FROM new_files n WHERE n.content_id = o.content_id));
+    ELSE
+        candidates := ARRAY(SELECT DISTINCT o.content_id FROM old_files o);
+    END IF;
+    IF cardinality(candidates) = 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM FROM samegoal.file_contents c WHERE c.id = ANY (candidates) ORDER BY c.id FOR UPDATE;
+    DELETE FROM samegoal.file_contents c
+     WHERE c.id = ANY (candidates)
+       AND NOT EXISTS (SELECT FROM samegoal.files f WHERE f.content_id = c.id);
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_free_contents() IS
+'Trigger: deletes the content that the statement''s deleted or changed files referred to and no file refers to any more';
+
+CREATE TRIGGER files_free_deleted
+    AFTER DELETE ON samegoal.files
+    REFERENCING OLD TABLE AS old_files
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_free_contents();
+CREATE TRIGGER files_free_replaced
+    AFTER UPDATE ON samegoal.files
+    REFERENCING OLD TABLE AS old_files NEW TABLE AS new_files
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_free_contents();
+
+INSERT INTO samegoal.file_contents (id, district_id, data) OVERRIDING SYSTEM VALUE
+SELECT f.id, f.district_id, f.data FROM samegoal.document_files_1_2 f ORDER BY f.id;
+INSERT INTO samegoal.files (id, district_id, document_id, filename, content_type, held, content_id)
+    OVERRIDING SYSTEM VALUE
+SELECT f.id, f.district_id, f.document_id, f.filename, f.content_type, f.held, f.id
+  FROM samegoal.document_files_1_2 f ORDER BY f.id;
+SELECT pg_catalog.setval('samegoal.file_contents_id_seq', s.last_value, s.is_called),
+       pg_catalog.setval('samegoal.document_files_id_seq', s.last_value, s.is_called)
+  FROM samegoal.document_files_1_2_id_seq s;
+
+CREATE OR REPLACE VIEW samegoal.purge_vacuum_status AS
+WITH purges AS (
+    SELECT max(purged_at) AS last_purge FROM samegoal.purged_documents
+)
+SELECT s.relid::regclass AS table_name,
+       s.n_dead_tup AS dead_rows,
+       GREATEST(s.last_vacuum, s.last_autovacuum) AS last_vacuum,
+       p.last_purge,
+       p.last_purge IS NOT NULL
+           AND (GREATEST(s.last_vacuum, s.last_autovacuum) IS NULL
+                OR GREATEST(s.last_vacuum, s.last_autovacuum) < p.last_purge) AS awaiting_vacuum
+  FROM pg_catalog.pg_stat_all_tables s
+ CROSS JOIN purges p
+ WHERE s.relid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                    WHERE c.oid IN ('samegoal.documents'::regclass, 'samegoal.files'::regclass, 'samegoal.file_contents'::regclass)
+                   UNION ALL
+                   SELECT c.reltoastrelid FROM pg_catalog.pg_class c
+                    WHERE c.oid IN ('samegoal.documents'::regclass, 'samegoal.files'::regclass, 'samegoal.file_contents'::regclass));
+
+-- Out of the extension first, which takes them out of what pg_dump dumps.
+ALTER EXTENSION samegoal_transfer DROP SEQUENCE samegoal.document_files_1_2_id_seq;
+ALTER EXTENSION samegoal_transfer DROP TABLE samegoal.document_files_1_2;
+DROP TABLE samegoal.document_files_1_2;
+
+CREATE VIEW samegoal.held_document_files WITH (security_barrier = true) AS
+SELECT f.id, f.district_id, f.document_id, f.filename, f.content_type, c.data, f.held, c.sha256
+  FROM samegoal.files f
+  JOIN samegoal.file_contents c ON c.id = f.content_id
+ WHERE f.held
+   AND f.district_id = (SELECT u.district_id FROM samegoal.users u
+                         WHERE u.id = samegoal.sg_current_user_id()
+                           AND u.district_id = samegoal.sg_current_district_id()
+                           AND u.is_admin AND u.is_active);
+
+COMMENT ON VIEW samegoal.held_document_files IS
+'For the acting district''s active admins: the files of held copies, with the columns of document_files; others see no rows';
+
+CREATE OR REPLACE VIEW samegoal.held_documents WITH (security_barrier = true) AS
+SELECT d.id, d.district_id, d.student_id, d.owner_id, d.doc_type, d.title, d.content, d.created_at,
+       d.deleted_at, d.deleted_by, d.transfer_id, d.source_document_id, d.held, d.content_sha256
+  FROM samegoal.documents d
+ WHERE d.held
+   AND d.district_id = (SELECT u.district_id FROM samegoal.users u
+                         WHERE u.id = samegoal.sg_current_user_id()
+                           AND u.district_id = samegoal.sg_current_district_id()
+                           AND u.is_admin AND u.is_active);
+
+GRANT SELECT ON samegoal.document_files, samegoal.files, samegoal.file_contents TO samegoal_app;
+GRANT INSERT (district_id, document_id, filename, content_type, data),
+      UPDATE (document_id, filename, content_type, data)
+    ON samegoal.document_files TO samegoal_app;
+GRANT SELECT ON samegoal.held_document_files TO samegoal_app;
+SELECT pg_catalog.pg_extension_config_dump('samegoal.file_contents', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.file_contents_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.files', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.document_files_id_seq', '');
+
+-- A row of files, or of their content, never moves to another district.
+CREATE TRIGGER files_district_kept BEFORE UPDATE OF district_id ON samegoal.files FOR EACH ROW
+    WHEN ((NEW.district_id) IS DISTINCT FROM (OLD.district_id))
+    EXECUTE FUNCTION samegoal.sg_refuse_change('a row of files cannot move to another district');
+ALTER TABLE samegoal.files ENABLE ALWAYS TRIGGER files_district_kept;
+CREATE TRIGGER file_contents_district_kept BEFORE UPDATE OF district_id ON samegoal.file_contents FOR EACH ROW
+    WHEN ((NEW.district_id) IS DISTINCT FROM (OLD.district_id))
+    EXECUTE FUNCTION samegoal.sg_refuse_change('a row of file_contents cannot move to another district');
+ALTER TABLE samegoal.file_contents ENABLE ALWAYS TRIGGER file_contents_district_kept;
+
+-- The manifest.
+CREATE TABLE samegoal.transfer_files (
+    transfer_id             bigint NOT NULL,
+    source_file_id          bigint NOT NULL,
+    received_file_id        bigint,
+    filename                text NOT NULL,
+    byte_size               bigint NOT NULL,
+    sha256                  bytea NOT NULL,
+    sending_district_id     bigint NOT NULL,
+    receiving_district_id   bigint NOT NULL,
+    source_document_id      bigint NOT NULL,
+    PRIMARY KEY (transfer_id, source_file_id),
+    FOREIGN KEY (transfer_id, sending_district_id, receiving_district_id)
+        REFERENCES samegoal.transfers (id, sending_district_id, receiving_district_id),
+    FOREIGN KEY (receiving_district_id, received_file_id) REFERENCES samegoal.files (district_id, id)
+        ON DELETE SET NULL (received_file_id)
+);
+CREATE INDEX transfer_files_received_idx ON samegoal.transfer_files (receiving_district_id, received_file_id);
+
+COMMENT ON TABLE samegoal.transfer_files IS 'The manifest: one row per file a transfer copied, with its name, size and SHA-256 as sent; part of the disclosure record';
+COMMENT ON COLUMN samegoal.transfer_files.source_file_id IS 'The sending district''s file';
+COMMENT ON COLUMN samegoal.transfer_files.received_file_id IS 'The receiving district''s copy of it; NULL once that copy is purged';
+COMMENT ON COLUMN samegoal.transfer_files.sha256 IS 'SHA-256 of the bytes as sent';
+
+ALTER TABLE samegoal.transfer_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.transfer_files FORCE ROW LEVEL SECURITY;
+CREATE POLICY transfer_files_either_side ON samegoal.transfer_files FOR SELECT
+    USING ((SELECT samegoal.sg_current_district_id()) IN (sending_district_id, receiving_district_id));
+GRANT SELECT ON samegoal.transfer_files TO samegoal_app;
+SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_files', '');
+CREATE TRIGGER transfer_files_kept
+    BEFORE UPDATE OR DELETE ON samegoal.transfer_files
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
+CREATE TRIGGER transfer_files_kept_truncate
+    BEFORE TRUNCATE ON samegoal.transfer_files
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
+ALTER TABLE samegoal.transfer_files ENABLE ALWAYS TRIGGER transfer_files_kept;
+ALTER TABLE samegoal.transfer_files ENABLE ALWAYS TRIGGER transfer_files_kept_truncate;
+
+-- A node: files, their content and the manifest are tenant data.
+CREATE UNIQUE INDEX transfer_files_districts_key
+    ON samegoal.transfer_files (transfer_id, source_file_id, sending_district_id, receiving_district_id);
+ALTER TABLE samegoal.file_contents REPLICA IDENTITY USING INDEX file_contents_district_id_id_key;
+ALTER TABLE samegoal.files REPLICA IDENTITY USING INDEX files_district_id_id_key;
+ALTER TABLE samegoal.transfer_files REPLICA IDENTITY USING INDEX transfer_files_districts_key;
+
+-- Receipt verified.
+CREATE FUNCTION samegoal.sg_transfer_verification(transfer_id bigint)
+RETURNS TABLE (received_document_id bigint, filename text, sent_sha256 bytea, held_sha256 bytea,
+               verified boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT v.received_document_id, v.filename, v.sent_sha256, v.held_sha256,
+       coalesce(v.sent_sha256 = v.held_sha256, false)
+  FROM (SELECT t.received_document_id, NULL::text AS filename, t.content_sha256 AS sent_sha256,
+               samegoal.sg_content_sha256(d.content) AS held_sha256,
+               t.source_document_id, 0::bigint AS source_file_id
+          FROM samegoal.transfer_documents t
+          LEFT JOIN samegoal.documents d
+                 ON d.district_id = t.receiving_district_id AND d.id = t.received_document_id
+         WHERE t.transfer_id = sg_transfer_verification.transfer_id
+        UNION ALL
+        SELECT t.received_document_id, m.filename, m.sha256, sha256(c.data),
+               m.source_document_id, m.source_file_id
+          FROM samegoal.transfer_files m
+          JOIN samegoal.transfer_documents t
+            ON t.transfer_id = m.transfer_id AND t.source_document_id = m.source_document_id
+          LEFT JOIN samegoal.files f ON f.district_id = m.receiving_district_id AND f.id = m.received_file_id
+          LEFT JOIN samegoal.file_contents c ON c.id = f.content_id
+         WHERE m.transfer_id = sg_transfer_verification.transfer_id) v
+ ORDER BY v.source_document_id, v.source_file_id
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_transfer_verification(bigint) IS
+'Internal: a transfer''s contents and files as sent against what the receiving district holds now';
+
+CREATE FUNCTION samegoal.sg_verify_transfer(transfer_id bigint)
+RETURNS TABLE (received_document_id bigint, filename text, sent_sha256 bytea, held_sha256 bytea,
+               verified boolean)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    district bigint := (SELECT u.district_id FROM samegoal.users u WHERE u.id = samegoal.sg_require_user());
+BEGIN
+    PERFORM FROM samegoal.transfers t
+     WHERE t.id = sg_verify_transfer.transfer_id AND t.receiving_district_id = district;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'transfer not found' USING ERRCODE = 'SG006',
+            DETAIL = 'No transfer with that id was received by this district.';
+    END IF;
+    RETURN QUERY SELECT * FROM samegoal.sg_transfer_verification(sg_verify_transfer.transfer_id);
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_verify_transfer(bigint) IS
+'The receiving district: each document content and file a transfer sent, its SHA-256 as sent and as held now, and whether they agree (a purged copy: held_sha256 NULL, not verified)';
+
+GRANT EXECUTE ON FUNCTION samegoal.sg_verify_transfer(bigint) TO samegoal_app;
+
+CREATE OR REPLACE FUNCTION samegoal.sg_acknowledge_transfer(transfer_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor samegoal.users;
+    transfer samegoal.transfers;
+BEGIN
+    SELECT u.* INTO actor FROM samegoal.users u WHERE u.id = samegoal.sg_require_user();
+    SELECT t.* INTO transfer FROM samegoal.transfers t
+     WHERE t.id = sg_acknowledge_transfer.transfer_id AND t.receiving_district_id = actor.district_id
+       FOR UPDATE;
+    IF transfer.id IS NULL THEN
+        RAISE EXCEPTION 'transfer not found' USING ERRCODE = 'SG006',
+            DETAIL = 'No transfer with that id was received by this district.';
+    END IF;
+    IF transfer.receiving_owner_id <> actor.id AND NOT actor.is_admin THEN
+        RAISE EXCEPTION 'permission denied: only the owner of the copies or an administrator may acknowledge a transfer'
+            USING ERRCODE = '42501';
+    END IF;
+    IF transfer.acknowledged_at IS NULL THEN
+        -- As an X12 131 acknowledgement echoes what arrived: how much of what
+        -- was sent the district holds as sent, now.
+        UPDATE samegoal.transfers t
+           SET acknowledged_at = clock_timestamp(), acknowledged_by = actor.id,
+               (acknowledged_verified, acknowledged_total) =
+                   (SELECT count(*) FILTER (WHERE v.verified), count(*)
+                      FROM samegoal.sg_transfer_verification(transfer.id) v)
+         WHERE t.id = transfer.id;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_acknowledge_transfer(bigint) IS
+'The owner of the copies or an admin of the receiving district: mark a received transfer as reviewed (once), recording how many of its contents and files were held as sent (sg_verify_transfer)';
+
+CREATE OR REPLACE FUNCTION samegoal.sg_state_summary()
+RETURNS TABLE (state text, districts bigint, students bigint, documents bigint,
+               file_bytes bigint, transfers bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT d.state,
+       count(*),
+       sum((SELECT count(*) FROM samegoal.students s WHERE s.district_id = d.id))::bigint,
+       sum((SELECT count(*) FROM samegoal.documents o WHERE o.district_id = d.id))::bigint,
+       sum((SELECT coalesce(sum(c.byte_size), 0) FROM samegoal.files f
+              JOIN samegoal.file_contents c ON c.id = f.content_id
+             WHERE f.district_id = d.id))::bigint,
+       sum((SELECT count(*) FROM samegoal.transfers t WHERE t.sending_district_id = d.id))::bigint
+  FROM samegoal.districts d
+ WHERE NOT EXISTS (SELECT FROM samegoal.node_states n
+                    WHERE n.state = d.state AND n.status <> 'serving')
+ GROUP BY d.state
+ ORDER BY d.state
+$$;
+
 
 -- The inbox: requests with their due dates, held arrivals with the sending
 -- student as sent ------------------------------------------------------------
@@ -906,7 +1307,9 @@ BEGIN
     words := ARRAY(SELECT DISTINCT w.word FROM samegoal.district_words w
                     WHERE w.state = sg_release_state.state);
 
-    DELETE FROM samegoal.document_files f WHERE f.district_id = ANY (ids);
+    -- The files' content goes with them (files_free_deleted): every file that
+    -- refers to it is of this state.
+    DELETE FROM samegoal.files f WHERE f.district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
     DELETE FROM samegoal.purged_documents p WHERE p.district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
@@ -919,9 +1322,13 @@ BEGIN
 
     ALTER TABLE samegoal.transfer_requests DISABLE TRIGGER transfer_requests_kept;
     ALTER TABLE samegoal.transfer_documents DISABLE TRIGGER transfer_documents_kept;
+    ALTER TABLE samegoal.transfer_files DISABLE TRIGGER transfer_files_kept;
     ALTER TABLE samegoal.transfers DISABLE TRIGGER transfers_kept;
     DELETE FROM samegoal.transfer_requests r
      WHERE r.requesting_district_id = ANY (ids) OR r.sending_district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.transfer_files t
+     WHERE t.sending_district_id = ANY (ids) OR t.receiving_district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
     DELETE FROM samegoal.transfer_documents t
      WHERE t.sending_district_id = ANY (ids) OR t.receiving_district_id = ANY (ids);
@@ -932,6 +1339,7 @@ BEGIN
     ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_kept;
     ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept;
     ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept;
+    ALTER TABLE samegoal.transfer_files ENABLE ALWAYS TRIGGER transfer_files_kept;
 
     DELETE FROM samegoal.district_closed_days c WHERE c.district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;

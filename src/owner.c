@@ -63,7 +63,7 @@ sg_extension_relation(const char *relname)
  * A relation that is missing is looked up again each time: only a database
  * between updates lacks one.
  */
-#define MAX_KNOWN_RELATIONS 4
+#define MAX_KNOWN_RELATIONS 8
 
 static SgKnownRelation *known_relations[MAX_KNOWN_RELATIONS];
 static int	n_known_relations = 0;

@@ -63,6 +63,12 @@ SG_STATEMENT("DELETE FROM samegoal.document_files"
 			 " WHERE document_id = ANY ($1) AND district_id = $2",
 			 SPI_OK_DELETE, 2, INT8ARRAYOID, INT8OID);
 
+/* From 1.3 on: the content goes with its last file (files_free_deleted). */
+static SgStatement delete_shared_files =
+SG_STATEMENT("DELETE FROM samegoal.files"
+			 " WHERE document_id = ANY ($1) AND district_id = $2",
+			 SPI_OK_DELETE, 2, INT8ARRAYOID, INT8OID);
+
 static SgStatement delete_documents =
 SG_STATEMENT("DELETE FROM samegoal.documents"
 			 " WHERE id = ANY ($1) AND district_id = $2",
@@ -108,7 +114,7 @@ sg_purge_documents(PG_FUNCTION_ARGS)
 
 	(void) sg_execute(&write_tombstones, args);
 	(void) sg_execute(&unlink_transfer_record, args);
-	(void) sg_execute(&delete_files, args);
+	(void) sg_execute(sg_has_held_arrivals() ? &delete_shared_files : &delete_files, args);
 	purged = sg_execute(&delete_documents, args);
 
 	sg_spi_finish();

@@ -76,9 +76,11 @@ typedef struct TransferParties
 static SgKnownRelation arrivals_relation = {.name = "transfer_arrivals"};
 
 /*
- * Whether the catalog has held arrivals (version 1.3 on): table
+ * Whether the catalog is that of version 1.3 on: table
  * samegoal.transfer_arrivals, as a member of the extension, and with it the
- * held columns of documents and document_files.
+ * held columns of documents and files, files stored once (samegoal.files,
+ * samegoal.file_contents) and the manifest (samegoal.transfer_files), which
+ * the same update script makes.
  */
 bool
 sg_has_held_arrivals(void)
@@ -557,7 +559,7 @@ copy_documents(const TransferParties *parties, int64 transfer_id,
 	return pairs;
 }
 
-/* Copy the originals' files onto the copies, byte for byte, in one statement. */
+/* Before 1.3: copy the originals' files onto the copies, byte for byte, in one statement. */
 static SgStatement copy_files_statement =
 SG_STATEMENT("INSERT INTO samegoal.document_files"
 			 " (district_id, document_id, filename, content_type, data)"
@@ -569,29 +571,52 @@ SG_STATEMENT("INSERT INTO samegoal.document_files"
 			 "  ORDER BY f.id",
 			 SPI_OK_INSERT, 4, INT8OID, INT8ARRAYOID, INT8ARRAYOID, INT8OID);
 
-/* From 1.3 on: a held copy's files are held with it. */
-static SgStatement copy_files_held_statement =
-SG_STATEMENT("INSERT INTO samegoal.document_files"
-			 " (district_id, document_id, filename, content_type, data, held)"
-			 " SELECT $1, m.copy_id, f.filename, f.content_type, f.data, $5"
-			 "   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS m(source_id, copy_id)"
-			 "   JOIN samegoal.document_files f"
-			 "     ON f.district_id = $4"
-			 "    AND f.document_id = m.source_id"
-			 "  ORDER BY f.id",
-			 SPI_OK_INSERT, 5, INT8OID, INT8ARRAYOID, INT8ARRAYOID, INT8OID, BOOLOID);
+/*
+ * From 1.3 on: the copies' files refer to the originals' content instead of
+ * copying the bytes, are held with their documents, and the manifest records
+ * each with its size and SHA-256 as sent, in the same statement. The
+ * originals' files are locked FOR SHARE: their content cannot be replaced
+ * (and freed) before the copies' references commit. Ids come from the
+ * sequence here, so that each manifest row names its source and its copy.
+ */
+static SgStatement share_files_statement =
+SG_STATEMENT("WITH source AS MATERIALIZED ("
+			 "  SELECT f.id AS source_file_id, m.source_id, m.copy_id, f.filename, f.content_type,"
+			 "         f.content_id, pg_catalog.nextval('samegoal.document_files_id_seq'::pg_catalog.regclass) AS copy_file_id"
+			 "    FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS m(source_id, copy_id)"
+			 "    JOIN samegoal.files f"
+			 "      ON f.district_id = $4"
+			 "     AND f.document_id = m.source_id"
+			 "   ORDER BY f.id"
+			 "     FOR SHARE OF f),"
+			 " copied AS ("
+			 "  INSERT INTO samegoal.files"
+			 "         (id, district_id, document_id, filename, content_type, held, content_id)"
+			 "  OVERRIDING SYSTEM VALUE"
+			 "  SELECT s.copy_file_id, $1, s.copy_id, s.filename, s.content_type, $5, s.content_id"
+			 "    FROM source s)"
+			 " INSERT INTO samegoal.transfer_files"
+			 "        (transfer_id, source_file_id, received_file_id, filename, byte_size, sha256,"
+			 "         sending_district_id, receiving_district_id, source_document_id)"
+			 " SELECT $6, s.source_file_id, s.copy_file_id, s.filename, c.byte_size, c.sha256,"
+			 "        $4, $1, s.source_id"
+			 "   FROM source s"
+			 "   JOIN samegoal.file_contents c ON c.id = s.content_id",
+			 SPI_OK_INSERT, 6, INT8OID, INT8ARRAYOID, INT8ARRAYOID, INT8OID, BOOLOID, INT8OID);
 
 static void
-copy_files(const TransferParties *parties, ArrayType *sources, ArrayType *copies)
+copy_files(const TransferParties *parties, int64 transfer_id,
+		   ArrayType *sources, ArrayType *copies)
 {
-	Datum		args[5];
+	Datum		args[6];
 
 	args[0] = Int64GetDatum(parties->receiving_district_id);
 	args[1] = PointerGetDatum(sources);
 	args[2] = PointerGetDatum(copies);
 	args[3] = Int64GetDatum(parties->sending_district_id);
 	args[4] = BoolGetDatum(parties->held);
-	(void) sg_execute(parties->held_catalog ? &copy_files_held_statement
+	args[5] = Int64GetDatum(transfer_id);
+	(void) sg_execute(parties->held_catalog ? &share_files_statement
 					  : &copy_files_statement, args);
 }
 
@@ -632,6 +657,16 @@ SG_STATEMENT("INSERT INTO samegoal.transfer_documents"
 			 "   FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) AS m(source_id, copy_id)",
 			 SPI_OK_INSERT, 5, INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8ARRAYOID);
 
+/* From 1.3 on: with the SHA-256 of each original's content as sent. */
+static SgStatement record_documents_sha256_statement =
+SG_STATEMENT("INSERT INTO samegoal.transfer_documents"
+			 " (transfer_id, sending_district_id, receiving_district_id,"
+			 "  source_document_id, received_document_id, content_sha256)"
+			 " SELECT $1, $2, $3, m.source_id, m.copy_id, d.content_sha256"
+			 "   FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) AS m(source_id, copy_id)"
+			 "   JOIN samegoal.documents d ON d.id = m.source_id AND d.district_id = $2",
+			 SPI_OK_INSERT, 5, INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8ARRAYOID);
+
 static void
 record_documents(const TransferParties *parties, int64 transfer_id,
 				 ArrayType *sources, ArrayType *copies)
@@ -643,7 +678,8 @@ record_documents(const TransferParties *parties, int64 transfer_id,
 	args[2] = Int64GetDatum(parties->receiving_district_id);
 	args[3] = PointerGetDatum(sources);
 	args[4] = PointerGetDatum(copies);
-	(void) sg_execute(&record_documents_statement, args);
+	(void) sg_execute(parties->held_catalog ? &record_documents_sha256_statement
+					  : &record_documents_statement, args);
 }
 
 /*
@@ -711,8 +747,9 @@ copy_missing(const TransferParties *parties, const int64 *ids, int count,
 	}
 	sources = sg_int64_array(to_copy, to_copy_count);
 	copies = sg_int64_array(copy_ids, to_copy_count);
-	copy_files(parties, sources, copies);
+	/* The manifest's rows name their documents' rows of the record. */
 	record_documents(parties, transfer_id, sources, copies);
+	copy_files(parties, transfer_id, sources, copies);
 	notify_transfer(parties, transfer_id, to_copy_count);
 
 	n = 0;

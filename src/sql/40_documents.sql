@@ -1,5 +1,18 @@
 -- Documents and their files, and deleting and restoring them.
 
+-- The SHA-256 of a document's content as the UTF-8 text of its jsonb, which
+-- anyone can compute again from the content as read. convert_to is stable only
+-- because the database's encoding could differ between databases; within one
+-- it never changes, so the function is immutable and can compute a column.
+CREATE FUNCTION samegoal.sg_content_sha256(content jsonb)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$SELECT pg_catalog.sha256(pg_catalog.convert_to(content::text, 'UTF8'))$$;
+
+COMMENT ON FUNCTION samegoal.sg_content_sha256(jsonb) IS
+'SHA-256 of a document''s content as UTF-8 text (documents.content_sha256, the transfer record)';
+
 CREATE TABLE samegoal.documents (
     id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     district_id         bigint NOT NULL DEFAULT samegoal.sg_current_district_id(),
@@ -14,6 +27,7 @@ CREATE TABLE samegoal.documents (
     transfer_id         bigint,
     source_document_id  bigint,
     held                boolean NOT NULL DEFAULT false,
+    content_sha256      bytea NOT NULL GENERATED ALWAYS AS (samegoal.sg_content_sha256(content)) STORED,
     UNIQUE (district_id, id),
     -- lets a document's files carry its held flag, and follow it (ON UPDATE CASCADE)
     UNIQUE (district_id, id, held),
@@ -41,6 +55,7 @@ COMMENT ON COLUMN samegoal.documents.deleted_at IS 'When the document was delete
 COMMENT ON COLUMN samegoal.documents.deleted_by IS 'The user who deleted the document';
 COMMENT ON COLUMN samegoal.documents.transfer_id IS 'On a received copy: the transfer that delivered it';
 COMMENT ON COLUMN samegoal.documents.source_document_id IS 'On a received copy: the id of the sending district''s original';
+COMMENT ON COLUMN samegoal.documents.content_sha256 IS 'SHA-256 of content as UTF-8 text, computed by the database; not writable';
 COMMENT ON COLUMN samegoal.documents.held IS 'A received copy held for the receiving district''s decision (its students did not match): on no student''s documents for the application, seen by the district''s admins in held_documents until sg_accept_transfer or sg_return_transfer';
 
 ALTER TABLE samegoal.documents ENABLE ROW LEVEL SECURITY;
@@ -49,32 +64,154 @@ ALTER TABLE samegoal.documents FORCE ROW LEVEL SECURITY;
 CREATE POLICY documents_own ON samegoal.documents
     USING (district_id = (SELECT samegoal.sg_current_district_id()) AND NOT held);
 
-CREATE TABLE samegoal.document_files (
+-- Files. What applications use is the view document_files (id, district_id,
+-- document_id, filename, content_type, data, held, sha256), as in 1.2 a table:
+-- they insert and update its rows and read data under row-level security. Its
+-- rows are kept in two tables: files, one row per district's file, and
+-- file_contents, the bytes, which a transfer shares between the sender's file
+-- and the receiver's copy instead of copying them (src/transfer.c). Content is
+-- shared along a transfer only: every insert or change of data through
+-- document_files makes new content of the district's own, whether or not the
+-- same bytes exist elsewhere, so nothing (an error, the time, the space used)
+-- tells a district what another holds. Content goes with the last file that
+-- refers to it.
+
+CREATE TABLE samegoal.file_contents (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    district_id     bigint NOT NULL DEFAULT samegoal.sg_current_district_id(),
-    document_id     bigint NOT NULL,
-    filename        text NOT NULL CONSTRAINT document_files_filename_not_blank CHECK (btrim(filename) <> ''),
-    content_type    text NOT NULL DEFAULT 'application/octet-stream',
+    -- the district whose upload made it: every file that refers to it is of
+    -- that district's state (transfers stay inside a state), which is how a
+    -- state's move finds its content (docs/scaling-out.md)
+    district_id     bigint NOT NULL REFERENCES samegoal.districts (id),
     data            bytea NOT NULL,
+    sha256          bytea NOT NULL GENERATED ALWAYS AS (pg_catalog.sha256(data)) STORED,
+    byte_size       bigint NOT NULL GENERATED ALWAYS AS (pg_catalog.octet_length(data)) STORED,
+    UNIQUE (district_id, id)
+);
+
+COMMENT ON TABLE samegoal.file_contents IS 'The bytes of files, each stored once: shared by a file and the copies transfers made of it, deleted with the last file that refers to it';
+COMMENT ON COLUMN samegoal.file_contents.district_id IS 'The district whose upload stored these bytes; every file that refers to them is of its state';
+COMMENT ON COLUMN samegoal.file_contents.sha256 IS 'SHA-256 of data, computed by the database when the bytes are stored';
+COMMENT ON COLUMN samegoal.file_contents.byte_size IS 'The length of data in bytes';
+
+-- The ids are those of document_files, from its sequence of 1.2, under its name:
+-- a dump of an earlier version restores its files through the view and sets
+-- that sequence.
+CREATE TABLE samegoal.files (
+    id              bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME samegoal.document_files_id_seq) PRIMARY KEY,
+    district_id     bigint NOT NULL,
+    document_id     bigint NOT NULL,
+    filename        text NOT NULL CONSTRAINT files_filename_not_blank CHECK (btrim(filename) <> ''),
+    content_type    text NOT NULL DEFAULT 'application/octet-stream',
     held            boolean NOT NULL DEFAULT false,
+    content_id      bigint NOT NULL REFERENCES samegoal.file_contents (id),
+    UNIQUE (district_id, id),
     -- a file is held exactly when its document is: accepting a held copy
     -- releases its files with it, and no file is added to a held copy
     FOREIGN KEY (district_id, document_id, held) REFERENCES samegoal.documents (district_id, id, held)
         ON UPDATE CASCADE
 );
-CREATE INDEX document_files_document_idx ON samegoal.document_files (district_id, document_id);
+CREATE INDEX files_document_idx ON samegoal.files (district_id, document_id);
+-- The last reference to a content (freeing it), and a district's reference to
+-- one (file_contents' policy).
+CREATE INDEX files_content_idx ON samegoal.files (content_id, district_id);
 
-COMMENT ON TABLE samegoal.document_files IS 'Files attached to documents, stored byte for byte';
-COMMENT ON COLUMN samegoal.document_files.held IS 'The file of a held copy (documents.held, which it follows): seen only in held_document_files';
+COMMENT ON TABLE samegoal.files IS 'Files attached to documents, one row per district''s file; the bytes are in file_contents; applications use the view document_files';
+COMMENT ON COLUMN samegoal.files.held IS 'The file of a held copy (documents.held, which it follows): seen only in held_document_files';
+COMMENT ON COLUMN samegoal.files.content_id IS 'The bytes: content of the district''s own, or for a received copy the content of the sender''s file';
 
-ALTER TABLE samegoal.document_files ENABLE ROW LEVEL SECURITY;
-ALTER TABLE samegoal.document_files FORCE ROW LEVEL SECURITY;
-CREATE POLICY document_files_own ON samegoal.document_files
+ALTER TABLE samegoal.files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.files FORCE ROW LEVEL SECURITY;
+CREATE POLICY files_own ON samegoal.files
     USING (district_id = (SELECT samegoal.sg_current_district_id()) AND NOT held);
 
+-- A district reads the content its own (unheld) files refer to, and no other.
+ALTER TABLE samegoal.file_contents ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.file_contents FORCE ROW LEVEL SECURITY;
+CREATE POLICY file_contents_of_own_files ON samegoal.file_contents FOR SELECT
+    USING (EXISTS (SELECT FROM samegoal.files f
+                    WHERE f.content_id = file_contents.id
+                      AND f.district_id = (SELECT samegoal.sg_current_district_id())
+                      AND NOT f.held));
+
+-- security_invoker: the caller's privileges and the tables' policies apply,
+-- as they did to the table of 1.2.
+CREATE VIEW samegoal.document_files WITH (security_invoker = true) AS
+SELECT f.id, f.district_id, f.document_id, f.filename, f.content_type, c.data, f.held, c.sha256
+  FROM samegoal.files f
+  JOIN samegoal.file_contents c ON c.id = f.content_id;
+ALTER VIEW samegoal.document_files ALTER COLUMN district_id SET DEFAULT samegoal.sg_current_district_id();
+ALTER VIEW samegoal.document_files ALTER COLUMN content_type SET DEFAULT 'application/octet-stream';
+ALTER VIEW samegoal.document_files ALTER COLUMN held SET DEFAULT false;
+
+COMMENT ON VIEW samegoal.document_files IS 'Files attached to documents, with their bytes: insert, update and read them as a table; a district sees and writes its own';
+COMMENT ON COLUMN samegoal.document_files.held IS 'The file of a held copy (documents.held, which it follows): seen only in held_document_files';
+COMMENT ON COLUMN samegoal.document_files.sha256 IS 'SHA-256 of data, computed by the database; not writable';
+
+-- Writes of document_files rows, as the caller: the row-level security of
+-- files decides what the caller may write, the bytes become new content of
+-- the file's district (src/files.c).
+CREATE FUNCTION samegoal.sg_document_files_write()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'sg_document_files_write';
+
+COMMENT ON FUNCTION samegoal.sg_document_files_write() IS
+'Trigger: INSERT, UPDATE and DELETE of document_files rows, on files and file_contents: new bytes are always new content of the file''s district';
+
+CREATE TRIGGER document_files_write
+    INSTEAD OF INSERT OR UPDATE OR DELETE ON samegoal.document_files
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_document_files_write();
+
+-- Content no file refers to any more is deleted, after the statement that
+-- removed its last reference. The content rows are locked first, so that a
+-- transfer taking a new reference (its foreign key check locks the row) either
+-- commits before the check below sees it, or waits and then fails to find the
+-- content only if nothing referred to it when it began: it never refers to
+-- deleted bytes.
+CREATE FUNCTION samegoal.sg_free_contents()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    candidates bigint[];
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        candidates := ARRAY(SELECT DISTINCT o.content_id FROM old_files o
+                             WHERE NOT EXISTS (SELECT FROM new_files n WHERE n.content_id = o.content_id));
+    ELSE
+        candidates := ARRAY(SELECT DISTINCT o.content_id FROM old_files o);
+    END IF;
+    IF cardinality(candidates) = 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM FROM samegoal.file_contents c WHERE c.id = ANY (candidates) ORDER BY c.id FOR UPDATE;
+    DELETE FROM samegoal.file_contents c
+     WHERE c.id = ANY (candidates)
+       AND NOT EXISTS (SELECT FROM samegoal.files f WHERE f.content_id = c.id);
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_free_contents() IS
+'Trigger: deletes the content that the statement''s deleted or changed files referred to and no file refers to any more';
+
+CREATE TRIGGER files_free_deleted
+    AFTER DELETE ON samegoal.files
+    REFERENCING OLD TABLE AS old_files
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_free_contents();
+CREATE TRIGGER files_free_replaced
+    AFTER UPDATE ON samegoal.files
+    REFERENCING OLD TABLE AS old_files NEW TABLE AS new_files
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_free_contents();
+
 -- The application writes documents and files of its own district, but never the
--- provenance and deletion columns: those go through the functions.
-GRANT SELECT ON samegoal.documents, samegoal.document_files TO samegoal_app;
+-- provenance and deletion columns: those go through the functions. It reads the
+-- tables behind document_files, under their policies, because the view reads
+-- them as the caller.
+GRANT SELECT ON samegoal.documents, samegoal.document_files, samegoal.files, samegoal.file_contents TO samegoal_app;
+-- A generated column's function runs with the writer's privileges.
+GRANT EXECUTE ON FUNCTION samegoal.sg_content_sha256(jsonb) TO samegoal_app;
 GRANT INSERT (district_id, student_id, owner_id, doc_type, title, content, created_at),
       UPDATE (student_id, owner_id, doc_type, title, content)
     ON samegoal.documents TO samegoal_app;
@@ -83,7 +220,9 @@ GRANT INSERT (district_id, document_id, filename, content_type, data),
     ON samegoal.document_files TO samegoal_app;
 SELECT pg_catalog.pg_extension_config_dump('samegoal.documents', '');
 SELECT pg_catalog.pg_extension_config_dump('samegoal.documents_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('samegoal.document_files', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.file_contents', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.file_contents_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.files', '');
 SELECT pg_catalog.pg_extension_config_dump('samegoal.document_files_id_seq', '');
 
 -- Delete (deleting = true) or restore documents of the acting district: lock them,

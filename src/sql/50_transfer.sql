@@ -26,6 +26,8 @@ CREATE TABLE samegoal.transfers (
     returned_by                 bigint,
     return_reason               text
                                 CONSTRAINT transfers_return_reason_length CHECK (char_length(return_reason) <= 1000),
+    acknowledged_verified       integer,
+    acknowledged_total          integer,
     UNIQUE (id, sending_district_id, receiving_district_id),
     UNIQUE (id, receiving_district_id),
     FOREIGN KEY (sending_district_id, sending_student_id) REFERENCES samegoal.students (district_id, id),
@@ -38,7 +40,11 @@ CREATE TABLE samegoal.transfers (
     CONSTRAINT transfers_acknowledged_at_and_by_together CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL)),
     CONSTRAINT transfers_returned_at_by_and_reason_together
         CHECK ((returned_at IS NULL) = (returned_by IS NULL) AND (returned_at IS NULL) = (return_reason IS NULL)),
-    CONSTRAINT transfers_accepted_or_returned CHECK (attached_student_id IS NULL OR returned_at IS NULL)
+    CONSTRAINT transfers_accepted_or_returned CHECK (attached_student_id IS NULL OR returned_at IS NULL),
+    CONSTRAINT transfers_acknowledged_counts
+        CHECK ((acknowledged_verified IS NULL) = (acknowledged_total IS NULL)
+               AND (acknowledged_total IS NULL OR acknowledged_at IS NOT NULL)
+               AND acknowledged_verified BETWEEN 0 AND acknowledged_total)
 );
 CREATE INDEX transfers_sending_idx ON samegoal.transfers (sending_district_id, sending_student_id);
 CREATE INDEX transfers_receiving_idx ON samegoal.transfers (receiving_district_id, receiving_student_id);
@@ -60,6 +66,8 @@ COMMENT ON COLUMN samegoal.transfers.attached_student_id IS 'A held arrival acce
 COMMENT ON COLUMN samegoal.transfers.returned_at IS 'A held arrival returned (sg_return_transfer): when its copies were purged and the sender told; NULL otherwise';
 COMMENT ON COLUMN samegoal.transfers.returned_by IS 'The receiving district''s admin who returned the transfer';
 COMMENT ON COLUMN samegoal.transfers.return_reason IS 'Why the receiving district returned the transfer, for the sender (up to 1,000 characters)';
+COMMENT ON COLUMN samegoal.transfers.acknowledged_verified IS 'At the acknowledgement: how many of the transfer''s document contents and files the receiving district held as sent (sg_verify_transfer); NULL for an acknowledgement before version 1.3';
+COMMENT ON COLUMN samegoal.transfers.acknowledged_total IS 'At the acknowledgement: how many document contents and files the transfer sent';
 
 -- received copies point back to the transfer that delivered them
 ALTER TABLE samegoal.documents
@@ -71,6 +79,7 @@ CREATE TABLE samegoal.transfer_documents (
     receiving_district_id   bigint NOT NULL,
     source_document_id      bigint NOT NULL,
     received_document_id    bigint,
+    content_sha256          bytea,
     PRIMARY KEY (transfer_id, source_document_id),
     FOREIGN KEY (transfer_id, sending_district_id, receiving_district_id)
         REFERENCES samegoal.transfers (id, sending_district_id, receiving_district_id),
@@ -87,6 +96,32 @@ CREATE INDEX transfer_documents_source_idx ON samegoal.transfer_documents (sendi
 COMMENT ON TABLE samegoal.transfer_documents IS 'One row per document a transfer copied: the original and its copy';
 COMMENT ON COLUMN samegoal.transfer_documents.source_document_id IS 'The sending district''s original; kept as the record of what was disclosed';
 COMMENT ON COLUMN samegoal.transfer_documents.received_document_id IS 'The receiving district''s copy; NULL once that copy is purged';
+COMMENT ON COLUMN samegoal.transfer_documents.content_sha256 IS 'SHA-256 of the content as sent (documents.content_sha256); NULL for a transfer made before version 1.3';
+
+-- The manifest: one row per file a transfer copied, with what was sent, as a
+-- BagIt manifest lists each file's SHA-256.
+CREATE TABLE samegoal.transfer_files (
+    transfer_id             bigint NOT NULL,
+    source_file_id          bigint NOT NULL,
+    received_file_id        bigint,
+    filename                text NOT NULL,
+    byte_size               bigint NOT NULL,
+    sha256                  bytea NOT NULL,
+    sending_district_id     bigint NOT NULL,
+    receiving_district_id   bigint NOT NULL,
+    source_document_id      bigint NOT NULL,
+    PRIMARY KEY (transfer_id, source_file_id),
+    FOREIGN KEY (transfer_id, sending_district_id, receiving_district_id)
+        REFERENCES samegoal.transfers (id, sending_district_id, receiving_district_id),
+    FOREIGN KEY (receiving_district_id, received_file_id) REFERENCES samegoal.files (district_id, id)
+        ON DELETE SET NULL (received_file_id)
+);
+CREATE INDEX transfer_files_received_idx ON samegoal.transfer_files (receiving_district_id, received_file_id);
+
+COMMENT ON TABLE samegoal.transfer_files IS 'The manifest: one row per file a transfer copied, with its name, size and SHA-256 as sent; part of the disclosure record';
+COMMENT ON COLUMN samegoal.transfer_files.source_file_id IS 'The sending district''s file';
+COMMENT ON COLUMN samegoal.transfer_files.received_file_id IS 'The receiving district''s copy of it; NULL once that copy is purged';
+COMMENT ON COLUMN samegoal.transfer_files.sha256 IS 'SHA-256 of the bytes as sent';
 
 ALTER TABLE samegoal.transfers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.transfers FORCE ROW LEVEL SECURITY;
@@ -98,10 +133,16 @@ ALTER TABLE samegoal.transfer_documents FORCE ROW LEVEL SECURITY;
 CREATE POLICY transfer_documents_either_side ON samegoal.transfer_documents FOR SELECT
     USING ((SELECT samegoal.sg_current_district_id()) IN (sending_district_id, receiving_district_id));
 
-GRANT SELECT ON samegoal.transfers, samegoal.transfer_documents TO samegoal_app;
+ALTER TABLE samegoal.transfer_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE samegoal.transfer_files FORCE ROW LEVEL SECURITY;
+CREATE POLICY transfer_files_either_side ON samegoal.transfer_files FOR SELECT
+    USING ((SELECT samegoal.sg_current_district_id()) IN (sending_district_id, receiving_district_id));
+
+GRANT SELECT ON samegoal.transfers, samegoal.transfer_documents, samegoal.transfer_files TO samegoal_app;
 SELECT pg_catalog.pg_extension_config_dump('samegoal.transfers', '');
 SELECT pg_catalog.pg_extension_config_dump('samegoal.transfers_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_documents', '');
+SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_files', '');
 
 CREATE FUNCTION samegoal.sg_transfer_documents(
     document_ids bigint[],
@@ -240,11 +281,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_TABLE_NAME = 'transfers' AND TG_OP = 'UPDATE' THEN
-        IF to_jsonb(NEW) - '{acknowledged_at, acknowledged_by, attached_student_id, returned_at, returned_by, return_reason}'::text[]
-             = to_jsonb(OLD) - '{acknowledged_at, acknowledged_by, attached_student_id, returned_at, returned_by, return_reason}'::text[]
+        IF to_jsonb(NEW) - '{acknowledged_at, acknowledged_by, acknowledged_verified, acknowledged_total, attached_student_id, returned_at, returned_by, return_reason}'::text[]
+             = to_jsonb(OLD) - '{acknowledged_at, acknowledged_by, acknowledged_verified, acknowledged_total, attached_student_id, returned_at, returned_by, return_reason}'::text[]
            AND to_jsonb(NEW) <> to_jsonb(OLD)
            AND (OLD.acknowledged_at IS NULL
-                OR (NEW.acknowledged_at, NEW.acknowledged_by) IS NOT DISTINCT FROM (OLD.acknowledged_at, OLD.acknowledged_by))
+                OR (NEW.acknowledged_at, NEW.acknowledged_by, NEW.acknowledged_verified, NEW.acknowledged_total)
+                   IS NOT DISTINCT FROM
+                   (OLD.acknowledged_at, OLD.acknowledged_by, OLD.acknowledged_verified, OLD.acknowledged_total))
            AND (OLD.attached_student_id IS NULL OR NEW.attached_student_id IS NOT DISTINCT FROM OLD.attached_student_id)
            AND (OLD.returned_at IS NULL
                 OR (NEW.returned_at, NEW.returned_by, NEW.return_reason)
@@ -255,11 +298,14 @@ BEGIN
     END IF;
     IF TG_TABLE_NAME = 'transfer_documents' AND TG_OP = 'UPDATE' THEN
         IF NEW.received_document_id IS NULL
-           AND (NEW.transfer_id, NEW.sending_district_id, NEW.receiving_district_id,
-                NEW.source_document_id)
-               IS NOT DISTINCT FROM
-               (OLD.transfer_id, OLD.sending_district_id, OLD.receiving_district_id,
-                OLD.source_document_id)
+           AND to_jsonb(NEW) - 'received_document_id' = to_jsonb(OLD) - 'received_document_id'
+        THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    IF TG_TABLE_NAME = 'transfer_files' AND TG_OP = 'UPDATE' THEN
+        IF NEW.received_file_id IS NULL
+           AND to_jsonb(NEW) - 'received_file_id' = to_jsonb(OLD) - 'received_file_id'
         THEN
             RETURN NEW;
         END IF;
@@ -271,7 +317,7 @@ END
 $$;
 
 COMMENT ON FUNCTION samegoal.sg_transfer_record_kept() IS
-'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers and transfer_documents rows, except clearing transfer_documents.received_document_id when a copy is purged and setting a transfer''s acknowledgement, and the acceptance or return of a held arrival, once';
+'Trigger: refuses UPDATE, DELETE and TRUNCATE of transfers, transfer_documents and transfer_files rows, except clearing the link to a purged copy and setting a transfer''s acknowledgement, and the acceptance or return of a held arrival, once';
 
 -- In every session_replication_role too: replica mode deletes no record.
 CREATE TRIGGER transfers_kept
@@ -295,4 +341,71 @@ ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_kept_truncate;
 ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept;
 ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept_truncate;
 
+CREATE TRIGGER transfer_files_kept
+    BEFORE UPDATE OR DELETE ON samegoal.transfer_files
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
+CREATE TRIGGER transfer_files_kept_truncate
+    BEFORE TRUNCATE ON samegoal.transfer_files
+    FOR EACH STATEMENT EXECUTE FUNCTION samegoal.sg_transfer_record_kept();
+ALTER TABLE samegoal.transfer_files ENABLE ALWAYS TRIGGER transfer_files_kept;
+ALTER TABLE samegoal.transfer_files ENABLE ALWAYS TRIGGER transfer_files_kept_truncate;
+
+-- Receipt verified (1.3): what the transfer sent, by its record, against what
+-- the receiving district holds now, recomputed from the bytes held: one row per
+-- document content, then one per file of the manifest. A purged copy holds
+-- nothing (held_sha256 NULL); a transfer made before 1.3 recorded no hashes
+-- (sent_sha256 NULL). Neither is verified.
+CREATE FUNCTION samegoal.sg_transfer_verification(transfer_id bigint)
+RETURNS TABLE (received_document_id bigint, filename text, sent_sha256 bytea, held_sha256 bytea,
+               verified boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT v.received_document_id, v.filename, v.sent_sha256, v.held_sha256,
+       coalesce(v.sent_sha256 = v.held_sha256, false)
+  FROM (SELECT t.received_document_id, NULL::text AS filename, t.content_sha256 AS sent_sha256,
+               samegoal.sg_content_sha256(d.content) AS held_sha256,
+               t.source_document_id, 0::bigint AS source_file_id
+          FROM samegoal.transfer_documents t
+          LEFT JOIN samegoal.documents d
+                 ON d.district_id = t.receiving_district_id AND d.id = t.received_document_id
+         WHERE t.transfer_id = sg_transfer_verification.transfer_id
+        UNION ALL
+        SELECT t.received_document_id, m.filename, m.sha256, sha256(c.data),
+               m.source_document_id, m.source_file_id
+          FROM samegoal.transfer_files m
+          JOIN samegoal.transfer_documents t
+            ON t.transfer_id = m.transfer_id AND t.source_document_id = m.source_document_id
+          LEFT JOIN samegoal.files f ON f.district_id = m.receiving_district_id AND f.id = m.received_file_id
+          LEFT JOIN samegoal.file_contents c ON c.id = f.content_id
+         WHERE m.transfer_id = sg_transfer_verification.transfer_id) v
+ ORDER BY v.source_document_id, v.source_file_id
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_transfer_verification(bigint) IS
+'Internal: a transfer''s contents and files as sent against what the receiving district holds now';
+
+CREATE FUNCTION samegoal.sg_verify_transfer(transfer_id bigint)
+RETURNS TABLE (received_document_id bigint, filename text, sent_sha256 bytea, held_sha256 bytea,
+               verified boolean)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    district bigint := (SELECT u.district_id FROM samegoal.users u WHERE u.id = samegoal.sg_require_user());
+BEGIN
+    PERFORM FROM samegoal.transfers t
+     WHERE t.id = sg_verify_transfer.transfer_id AND t.receiving_district_id = district;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'transfer not found' USING ERRCODE = 'SG006',
+            DETAIL = 'No transfer with that id was received by this district.';
+    END IF;
+    RETURN QUERY SELECT * FROM samegoal.sg_transfer_verification(sg_verify_transfer.transfer_id);
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_verify_transfer(bigint) IS
+'The receiving district: each document content and file a transfer sent, its SHA-256 as sent and as held now, and whether they agree (a purged copy: held_sha256 NULL, not verified)';
+
 GRANT EXECUTE ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) TO samegoal_app;
+GRANT EXECUTE ON FUNCTION samegoal.sg_verify_transfer(bigint) TO samegoal_app;

@@ -44,7 +44,7 @@ SELECT pg_catalog.pg_extension_config_dump('samegoal.transfer_arrivals', '');
 -- the caller's WHERE sees a row.
 CREATE VIEW samegoal.held_documents WITH (security_barrier = true) AS
 SELECT d.id, d.district_id, d.student_id, d.owner_id, d.doc_type, d.title, d.content, d.created_at,
-       d.deleted_at, d.deleted_by, d.transfer_id, d.source_document_id, d.held
+       d.deleted_at, d.deleted_by, d.transfer_id, d.source_document_id, d.held, d.content_sha256
   FROM samegoal.documents d
  WHERE d.held
    AND d.district_id = (SELECT u.district_id FROM samegoal.users u
@@ -56,8 +56,9 @@ COMMENT ON VIEW samegoal.held_documents IS
 'For the acting district''s active admins: received copies held for a decision (sg_accept_transfer, sg_return_transfer), with the columns of documents; others see no rows';
 
 CREATE VIEW samegoal.held_document_files WITH (security_barrier = true) AS
-SELECT f.id, f.district_id, f.document_id, f.filename, f.content_type, f.data, f.held
-  FROM samegoal.document_files f
+SELECT f.id, f.district_id, f.document_id, f.filename, f.content_type, c.data, f.held, c.sha256
+  FROM samegoal.files f
+  JOIN samegoal.file_contents c ON c.id = f.content_id
  WHERE f.held
    AND f.district_id = (SELECT u.district_id FROM samegoal.users u
                          WHERE u.id = samegoal.sg_current_user_id()
@@ -117,7 +118,7 @@ BEGIN
      WHERE d.id = ANY (document_ids) AND d.district_id = sg_purge_copies.district_id;
     UPDATE samegoal.transfer_documents t SET received_document_id = NULL
      WHERE t.received_document_id = ANY (document_ids) AND t.receiving_district_id = sg_purge_copies.district_id;
-    DELETE FROM samegoal.document_files f
+    DELETE FROM samegoal.files f
      WHERE f.document_id = ANY (document_ids) AND f.district_id = sg_purge_copies.district_id;
     DELETE FROM samegoal.documents d
      WHERE d.id = ANY (document_ids) AND d.district_id = sg_purge_copies.district_id;
@@ -194,7 +195,12 @@ BEGIN
     UPDATE samegoal.transfers t
        SET attached_student_id = target,
            acknowledged_at = coalesce(t.acknowledged_at, clock_timestamp()),
-           acknowledged_by = coalesce(t.acknowledged_by, admin.id)
+           acknowledged_by = coalesce(t.acknowledged_by, admin.id),
+           (acknowledged_verified, acknowledged_total) =
+               (SELECT CASE WHEN t.acknowledged_at IS NULL THEN count(*) FILTER (WHERE v.verified)
+                            ELSE t.acknowledged_verified END,
+                       CASE WHEN t.acknowledged_at IS NULL THEN count(*) ELSE t.acknowledged_total END
+                  FROM samegoal.sg_transfer_verification(transfer.id) v)
      WHERE t.id = transfer.id;
     RETURN accepted;
 END

@@ -394,15 +394,20 @@ BEGIN
             USING ERRCODE = '42501';
     END IF;
     IF transfer.acknowledged_at IS NULL THEN
+        -- As an X12 131 acknowledgement echoes what arrived: how much of what
+        -- was sent the district holds as sent, now.
         UPDATE samegoal.transfers t
-           SET acknowledged_at = clock_timestamp(), acknowledged_by = actor.id
+           SET acknowledged_at = clock_timestamp(), acknowledged_by = actor.id,
+               (acknowledged_verified, acknowledged_total) =
+                   (SELECT count(*) FILTER (WHERE v.verified), count(*)
+                      FROM samegoal.sg_transfer_verification(transfer.id) v)
          WHERE t.id = transfer.id;
     END IF;
 END
 $$;
 
 COMMENT ON FUNCTION samegoal.sg_acknowledge_transfer(bigint) IS
-'The owner of the copies or an admin of the receiving district: mark a received transfer as reviewed (once)';
+'The owner of the copies or an admin of the receiving district: mark a received transfer as reviewed (once), recording how many of its contents and files were held as sent (sg_verify_transfer)';
 
 -- Requests on the clock (1.3; the rest in 57_request_clock.sql): the date of
 -- a moment, and the one rule of lateness, which the inbox shows.

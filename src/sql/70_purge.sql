@@ -30,8 +30,8 @@ AS 'MODULE_PATHNAME', 'sg_purge_documents';
 COMMENT ON FUNCTION samegoal.sg_purge_documents(bigint[]) IS
 'Permanently remove deleted documents of the acting district and their files, leaving a tombstone each (admins only)';
 
--- For the DBA: a purge deletes rows, but their bytes stay in the table files (and
--- in their TOAST tables) as dead tuples until VACUUM reclaims them.
+-- For the DBA: a purge deletes rows, but their bytes stay in the tables' files
+-- (and in their TOAST tables) as dead tuples until VACUUM reclaims them.
 CREATE VIEW samegoal.purge_vacuum_status AS
 WITH purges AS (
     SELECT max(purged_at) AS last_purge FROM samegoal.purged_documents
@@ -46,10 +46,10 @@ SELECT s.relid::regclass AS table_name,
   FROM pg_catalog.pg_stat_all_tables s
  CROSS JOIN purges p
  WHERE s.relid IN (SELECT c.oid FROM pg_catalog.pg_class c
-                    WHERE c.oid IN ('samegoal.documents'::regclass, 'samegoal.document_files'::regclass)
+                    WHERE c.oid IN ('samegoal.documents'::regclass, 'samegoal.files'::regclass, 'samegoal.file_contents'::regclass)
                    UNION ALL
                    SELECT c.reltoastrelid FROM pg_catalog.pg_class c
-                    WHERE c.oid IN ('samegoal.documents'::regclass, 'samegoal.document_files'::regclass));
+                    WHERE c.oid IN ('samegoal.documents'::regclass, 'samegoal.files'::regclass, 'samegoal.file_contents'::regclass));
 
 COMMENT ON VIEW samegoal.purge_vacuum_status IS
 'For DBAs: the tables (and TOAST tables) that hold document content, their dead rows, and whether a purge happened since their last VACUUM';

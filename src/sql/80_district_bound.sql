@@ -10,7 +10,8 @@ BEGIN
     FOR bound IN
         SELECT *
           FROM (VALUES ('users', 'district_id'), ('students', 'district_id'), ('documents', 'district_id'),
-                       ('document_files', 'district_id'), ('purged_documents', 'district_id'),
+                       ('files', 'district_id'), ('file_contents', 'district_id'),
+                       ('purged_documents', 'district_id'),
                        ('transfer_requests', 'requesting_district_id, sending_district_id'))
                AS t(table_name, columns)
     LOOP

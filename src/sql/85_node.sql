@@ -141,7 +141,8 @@ COMMENT ON FUNCTION samegoal.sg_node() IS
 -- WHERE (district_id IN (...))) carries an UPDATE or DELETE only when the
 -- replica identity covers the filter's columns: every table of tenant data gets
 -- a unique index on NOT NULL columns that includes its district column(s).
-CREATE UNIQUE INDEX document_files_district_id_key ON samegoal.document_files (district_id, id);
+CREATE UNIQUE INDEX transfer_files_districts_key
+    ON samegoal.transfer_files (transfer_id, source_file_id, sending_district_id, receiving_district_id);
 CREATE UNIQUE INDEX transfer_documents_districts_key
     ON samegoal.transfer_documents (transfer_id, source_document_id, sending_district_id, receiving_district_id);
 CREATE UNIQUE INDEX purged_documents_district_id_key ON samegoal.purged_documents (district_id, document_id);
@@ -150,9 +151,11 @@ ALTER TABLE samegoal.districts REPLICA IDENTITY USING INDEX districts_pkey;
 ALTER TABLE samegoal.users REPLICA IDENTITY USING INDEX users_district_id_id_key;
 ALTER TABLE samegoal.students REPLICA IDENTITY USING INDEX students_district_id_id_key;
 ALTER TABLE samegoal.documents REPLICA IDENTITY USING INDEX documents_district_id_id_key;
-ALTER TABLE samegoal.document_files REPLICA IDENTITY USING INDEX document_files_district_id_key;
+ALTER TABLE samegoal.file_contents REPLICA IDENTITY USING INDEX file_contents_district_id_id_key;
+ALTER TABLE samegoal.files REPLICA IDENTITY USING INDEX files_district_id_id_key;
 ALTER TABLE samegoal.transfers REPLICA IDENTITY USING INDEX transfers_id_sending_district_id_receiving_district_id_key;
 ALTER TABLE samegoal.transfer_documents REPLICA IDENTITY USING INDEX transfer_documents_districts_key;
+ALTER TABLE samegoal.transfer_files REPLICA IDENTITY USING INDEX transfer_files_districts_key;
 ALTER TABLE samegoal.purged_documents REPLICA IDENTITY USING INDEX purged_documents_district_id_key;
 ALTER TABLE samegoal.transfer_requests REPLICA IDENTITY USING INDEX transfer_requests_id_sending_district_id_requesting_distric_key;
 ALTER TABLE samegoal.transfer_arrivals REPLICA IDENTITY USING INDEX transfer_arrivals_pkey;
@@ -184,7 +187,7 @@ SELECT pg_catalog.pg_extension_config_dump('samegoal.node_states', '');
 -- disclosure record and the requests included: the one sanctioned exception to
 -- their refusal triggers. Those triggers fire in every session_replication_role,
 -- so they are switched off (DISABLE TRIGGER) inside this function's own
--- transaction, for its three statements on those tables only, and switched back
+-- transaction, for its statements on those tables only, and switched back
 -- on (ENABLE ALWAYS) before it returns. The switch is a catalog change of this
 -- transaction: no other session ever sees a trigger off, and the tables' lock
 -- (SHARE ROW EXCLUSIVE) makes their writers wait until the release commits; an
@@ -224,7 +227,9 @@ BEGIN
     words := ARRAY(SELECT DISTINCT w.word FROM samegoal.district_words w
                     WHERE w.state = sg_release_state.state);
 
-    DELETE FROM samegoal.document_files f WHERE f.district_id = ANY (ids);
+    -- The files' content goes with them (files_free_deleted): every file that
+    -- refers to it is of this state.
+    DELETE FROM samegoal.files f WHERE f.district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
     DELETE FROM samegoal.purged_documents p WHERE p.district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
@@ -237,9 +242,13 @@ BEGIN
 
     ALTER TABLE samegoal.transfer_requests DISABLE TRIGGER transfer_requests_kept;
     ALTER TABLE samegoal.transfer_documents DISABLE TRIGGER transfer_documents_kept;
+    ALTER TABLE samegoal.transfer_files DISABLE TRIGGER transfer_files_kept;
     ALTER TABLE samegoal.transfers DISABLE TRIGGER transfers_kept;
     DELETE FROM samegoal.transfer_requests r
      WHERE r.requesting_district_id = ANY (ids) OR r.sending_district_id = ANY (ids);
+    GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    DELETE FROM samegoal.transfer_files t
+     WHERE t.sending_district_id = ANY (ids) OR t.receiving_district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
     DELETE FROM samegoal.transfer_documents t
      WHERE t.sending_district_id = ANY (ids) OR t.receiving_district_id = ANY (ids);
@@ -250,6 +259,7 @@ BEGIN
     ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_kept;
     ALTER TABLE samegoal.transfer_documents ENABLE ALWAYS TRIGGER transfer_documents_kept;
     ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept;
+    ALTER TABLE samegoal.transfer_files ENABLE ALWAYS TRIGGER transfer_files_kept;
 
     DELETE FROM samegoal.district_closed_days c WHERE c.district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;

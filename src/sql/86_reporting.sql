@@ -49,7 +49,8 @@ SELECT d.state,
        count(*),
        sum((SELECT count(*) FROM samegoal.students s WHERE s.district_id = d.id))::bigint,
        sum((SELECT count(*) FROM samegoal.documents o WHERE o.district_id = d.id))::bigint,
-       sum((SELECT coalesce(sum(octet_length(f.data)), 0) FROM samegoal.document_files f
+       sum((SELECT coalesce(sum(c.byte_size), 0) FROM samegoal.files f
+              JOIN samegoal.file_contents c ON c.id = f.content_id
              WHERE f.district_id = d.id))::bigint,
        sum((SELECT count(*) FROM samegoal.transfers t WHERE t.sending_district_id = d.id))::bigint
   FROM samegoal.districts d
