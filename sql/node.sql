@@ -88,8 +88,9 @@ SELECT c.relname, c.relreplident, i.indexrelid::regclass AS index,
                ON a.attrelid = c.oid AND a.attnum = k) AS not_null
   FROM pg_class c LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisreplident
  WHERE c.oid IN ('samegoal.districts'::regclass, 'samegoal.users'::regclass, 'samegoal.students'::regclass,
-                 'samegoal.documents'::regclass, 'samegoal.document_files'::regclass,
+                 'samegoal.documents'::regclass, 'samegoal.files'::regclass, 'samegoal.file_contents'::regclass,
                  'samegoal.transfers'::regclass, 'samegoal.transfer_documents'::regclass,
+                 'samegoal.transfer_files'::regclass,
                  'samegoal.purged_documents'::regclass, 'samegoal.transfer_requests'::regclass)
  ORDER BY c.oid;
 
@@ -102,9 +103,11 @@ CREATE PUBLICATION regress_sg_oregon FOR TABLE
     samegoal.users WHERE (district_id IN (1, 2)),
     samegoal.students WHERE (district_id IN (1, 2)),
     samegoal.documents WHERE (district_id IN (1, 2)),
-    samegoal.document_files WHERE (district_id IN (1, 2)),
+    samegoal.files WHERE (district_id IN (1, 2)),
+    samegoal.file_contents WHERE (district_id IN (1, 2)),
     samegoal.transfers WHERE (sending_district_id IN (1, 2)),
     samegoal.transfer_documents WHERE (sending_district_id IN (1, 2)),
+    samegoal.transfer_files WHERE (sending_district_id IN (1, 2)),
     samegoal.purged_documents WHERE (district_id IN (1, 2)),
     samegoal.transfer_requests WHERE (requesting_district_id IN (1, 2));
 RESET client_min_messages;
@@ -131,7 +134,7 @@ COMMIT;
 RESET ROLE;
 -- without the district in its replica identity, the same update fails
 BEGIN;
-ALTER TABLE samegoal.document_files REPLICA IDENTITY DEFAULT;
+ALTER TABLE samegoal.files REPLICA IDENTITY DEFAULT;
 UPDATE samegoal.document_files SET filename = 'iep.pdf' WHERE id = 1;
 ROLLBACK;
 
@@ -217,7 +220,9 @@ SELECT count(*) AS oregon_rows_before FROM (
     UNION ALL SELECT id FROM samegoal.users WHERE district_id IN (1, 2)
     UNION ALL SELECT id FROM samegoal.students WHERE district_id IN (1, 2)
     UNION ALL SELECT id FROM samegoal.documents WHERE district_id IN (1, 2)
-    UNION ALL SELECT id FROM samegoal.document_files WHERE district_id IN (1, 2)
+    UNION ALL SELECT id FROM samegoal.files WHERE district_id IN (1, 2)
+    UNION ALL SELECT id FROM samegoal.file_contents WHERE district_id IN (1, 2)
+    UNION ALL SELECT transfer_id FROM samegoal.transfer_files WHERE sending_district_id IN (1, 2)
     UNION ALL SELECT id FROM samegoal.transfers WHERE sending_district_id IN (1, 2)
     UNION ALL SELECT transfer_id FROM samegoal.transfer_documents WHERE sending_district_id IN (1, 2)
     UNION ALL SELECT document_id FROM samegoal.purged_documents WHERE district_id IN (1, 2)
@@ -228,7 +233,9 @@ SELECT (SELECT count(*) FROM samegoal.districts WHERE state = 'OR') AS districts
        (SELECT count(*) FROM samegoal.users WHERE district_id IN (1, 2)) AS users,
        (SELECT count(*) FROM samegoal.students WHERE district_id IN (1, 2)) AS students,
        (SELECT count(*) FROM samegoal.documents WHERE district_id IN (1, 2)) AS documents,
-       (SELECT count(*) FROM samegoal.document_files WHERE district_id IN (1, 2)) AS files,
+       (SELECT count(*) FROM samegoal.files WHERE district_id IN (1, 2)) AS files,
+       (SELECT count(*) FROM samegoal.file_contents WHERE district_id IN (1, 2)) AS file_contents,
+       (SELECT count(*) FROM samegoal.transfer_files) AS transfer_files,
        (SELECT count(*) FROM samegoal.transfers) AS transfers,
        (SELECT count(*) FROM samegoal.transfer_documents) AS transfer_documents,
        (SELECT count(*) FROM samegoal.purged_documents) AS purged,

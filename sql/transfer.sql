@@ -64,7 +64,7 @@ SELECT count(*) AS changed_originals
   LEFT JOIN samegoal.documents d ON d.id = o.id
  WHERE d IS DISTINCT FROM ROW(o.id, o.district_id, o.student_id, o.owner_id, o.doc_type, o.title,
                               o.content, o.created_at, o.deleted_at, o.deleted_by, o.transfer_id,
-                              o.source_document_id, o.held)::samegoal.documents
+                              o.source_document_id, o.held, o.content_sha256)::samegoal.documents
     OR o.files IS DISTINCT FROM (SELECT pg_catalog.array_agg(f ORDER BY f.id)
                                    FROM samegoal.document_files f WHERE f.document_id = o.id);
 

@@ -290,6 +290,11 @@ sg_document_files_write(PG_FUNCTION_ARGS)
 	read_row(trigdata->tg_newtuple, desc, &row);
 	check_not_given(&row, &old);
 	check_not_null(&row);
+	/* As files_district_kept says it of files, in the view's name. */
+	if (DatumGetInt64(row.values[FILE_DISTRICT_ID]) != DatumGetInt64(old.values[FILE_DISTRICT_ID]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("a row of document_files cannot move to another district")));
 	check_row_security(&row);
 	/*
 	 * Bytes not assigned come back as the very value read (the same TOAST

@@ -229,8 +229,10 @@ BEGIN
 
     -- The files' content goes with them (files_free_deleted): every file that
     -- refers to it is of this state.
+    deleted := deleted + (SELECT count(*) FROM samegoal.file_contents c WHERE c.district_id = ANY (ids));
     DELETE FROM samegoal.files f WHERE f.district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
+    deleted := deleted - (SELECT count(*) FROM samegoal.file_contents c WHERE c.district_id = ANY (ids));
     DELETE FROM samegoal.purged_documents p WHERE p.district_id = ANY (ids);
     GET DIAGNOSTICS n = ROW_COUNT; deleted := deleted + n;
     -- Copies received from the same state: their transfer_documents rows get

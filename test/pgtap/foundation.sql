@@ -4,14 +4,14 @@
 \set QUIET true
 BEGIN;
 \ir ../fixtures/tap_setup.sql
-SELECT plan(140);
+SELECT plan(142);
 \ir ../fixtures/tap_share.sql
 
 -- objects
 SELECT has_schema('samegoal');
 -- the contract's tables, and the directory's internal tables of words and trigrams
-SELECT tables_are('samegoal', ARRAY['districts', 'users', 'students', 'documents', 'document_files',
-                                    'transfers', 'transfer_documents', 'purged_documents', 'transfer_requests',
+SELECT tables_are('samegoal', ARRAY['districts', 'users', 'students', 'documents', 'files', 'file_contents',
+                                    'transfers', 'transfer_documents', 'transfer_files', 'purged_documents', 'transfer_requests',
                                     'district_words', 'directory_words', 'district_label_trigrams', 'directory_states', 'node_config', 'node_states',
                                     'state_transfer_rules', 'district_closed_days', 'transfer_arrivals']);
 SELECT columns_are('samegoal', 'districts', ARRAY['id', 'domain', 'name', 'city', 'state', 'transfers_enabled',
@@ -28,7 +28,7 @@ SELECT col_default_is('samegoal', 'districts', 'transfers_enabled', 'true', 'tra
 SELECT col_type_is('samegoal', t, 'id', 'bigint', t || '.id is bigint') FROM unnest(ARRAY['districts', 'users', 'students', 'documents', 'document_files', 'transfers', 'transfer_requests']) t;
 SELECT is((SELECT count(*)::int FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
             WHERE c.relnamespace = 'samegoal'::regnamespace AND c.relkind = 'r' AND a.attname = 'id'
-              AND a.attidentity <> ''), 7, 'ids are identity columns');
+              AND a.attidentity <> ''), 8, 'ids are identity columns');
 SELECT has_function('samegoal', f, a) FROM (VALUES
     ('sg_act_as', ARRAY['text', 'text']), ('sg_current_user_id', ARRAY[]::text[]),
     ('sg_current_district_id', ARRAY[]::text[]), ('sg_set_transfers_enabled', ARRAY['boolean']),
@@ -148,7 +148,7 @@ RESET ROLE;
 -- No row of tenant data moves to another district, a superuser's UPDATE included.
 SELECT throws_ok(format('UPDATE samegoal.%I SET district_id = 3 WHERE district_id = 1', t), '42501',
                  format('a row of %s cannot move to another district', t), t || ': a superuser cannot move a row')
-  FROM unnest(ARRAY['users', 'students', 'documents', 'document_files']) AS t;
+  FROM unnest(ARRAY['users', 'students', 'documents', 'document_files', 'files', 'file_contents']) AS t;
 INSERT INTO samegoal.purged_documents (document_id, district_id, student_id, doc_type) VALUES (1000, 1, 1, 'IEP');
 SELECT throws_ok('UPDATE samegoal.purged_documents SET district_id = 2 WHERE document_id = 1000', '42501',
                  'a row of purged_documents cannot move to another district', 'purged_documents: a superuser cannot move a row');

@@ -59,8 +59,8 @@ SELECT lives_ok('SELECT samegoal.sg_configure_node(5)', 'a superuser configures 
 SELECT is(sg_node(), 5, 'sg_node() is 5');
 SELECT is((SELECT count(*)::int FROM pg_sequence
             WHERE seqrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'samegoal'::regnamespace)
-              AND (seqmin, seqmax, seqcycle) = (5 * 2^40 + 1, 6 * 2^40 - 1, false)), 7,
-          'the seven identity sequences allocate from 5 * 2^40 + 1 to 6 * 2^40 - 1');
+              AND (seqmin, seqmax, seqcycle) = (5 * 2^40 + 1, 6 * 2^40 - 1, false)), 8,
+          'the eight identity sequences allocate from 5 * 2^40 + 1 to 6 * 2^40 - 1');
 SELECT is((SELECT max(id) FROM samegoal.districts WHERE id < 5 * 2^40), 3::bigint, 'rows made before keep their ids');
 INSERT INTO samegoal.students (district_id, sis_student_id, first_name, last_name) VALUES (1, 'M-5001', 'Ida', 'Node');
 SELECT is((SELECT id FROM samegoal.students WHERE sis_student_id = 'M-5001'), (5 * 2^40 + 1)::bigint, 'new ids start at the node''s range');
@@ -82,8 +82,8 @@ SELECT is(ARRAY(SELECT c.relname::text FROM pg_class c
                                 WHERE a.attname IN ('district_id', 'sending_district_id', 'requesting_district_id')
                                    OR (c.relname = 'districts' AND a.attname = 'id'))
                  ORDER BY c.relname::text COLLATE "C"),
-          ARRAY['district_closed_days', 'districts', 'document_files', 'documents', 'purged_documents', 'students',
-                'transfer_documents', 'transfer_requests', 'transfers', 'users'],
+          ARRAY['district_closed_days', 'districts', 'documents', 'file_contents', 'files', 'purged_documents', 'students',
+                'transfer_documents', 'transfer_files', 'transfer_requests', 'transfers', 'users'],
           'every table of tenant data has a replica identity index with its district');
 
 -- the fence
@@ -136,7 +136,9 @@ SELECT (SELECT count(*) FROM samegoal.districts WHERE state = 'OR')
      + (SELECT count(*) FROM samegoal.users WHERE district_id IN (1, 2))
      + (SELECT count(*) FROM samegoal.students WHERE district_id IN (1, 2))
      + (SELECT count(*) FROM samegoal.documents WHERE district_id IN (1, 2))
-     + (SELECT count(*) FROM samegoal.document_files WHERE district_id IN (1, 2))
+     + (SELECT count(*) FROM samegoal.files WHERE district_id IN (1, 2))
+     + (SELECT count(*) FROM samegoal.file_contents WHERE district_id IN (1, 2))
+     + (SELECT count(*) FROM samegoal.transfer_files WHERE sending_district_id IN (1, 2))
      + (SELECT count(*) FROM samegoal.transfers WHERE sending_district_id IN (1, 2))
      + (SELECT count(*) FROM samegoal.transfer_documents WHERE sending_district_id IN (1, 2))
      + (SELECT count(*) FROM samegoal.purged_documents WHERE district_id IN (1, 2))
@@ -145,8 +147,10 @@ SELECT (SELECT count(*) FROM samegoal.districts WHERE state = 'OR')
 SELECT is(sg_release_state('OR'), :oregon_rows::bigint, 'the release counts every row of tenant data it deleted');
 SELECT is((SELECT count(*)::int FROM samegoal.districts WHERE state = 'OR')
         + (SELECT count(*)::int FROM samegoal.transfers) + (SELECT count(*)::int FROM samegoal.transfer_requests)
-        + (SELECT count(*)::int FROM samegoal.transfer_documents)
+        + (SELECT count(*)::int FROM samegoal.transfer_documents) + (SELECT count(*)::int FROM samegoal.transfer_files)
         + (SELECT count(*)::int FROM samegoal.documents WHERE district_id IN (1, 2))
+        + (SELECT count(*)::int FROM samegoal.files WHERE district_id IN (1, 2))
+        + (SELECT count(*)::int FROM samegoal.file_contents WHERE district_id IN (1, 2))
         + (SELECT count(*)::int FROM samegoal.district_words WHERE state = 'OR'), 0, 'nothing of Oregon is left');
 SELECT throws_ok($$SELECT samegoal.sg_act_as('maple.k12.example', 'madmin')$$, '28000', NULL, 'after the release: 28000');
 SELECT throws_ok('TRUNCATE samegoal.transfer_requests', '42501', NULL, 'requests are refused TRUNCATE again');

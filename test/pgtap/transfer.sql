@@ -223,7 +223,7 @@ SELECT is((SELECT count(*) FROM samegoal.transfer_documents), 3::bigint, 'Maple 
 SELECT is((SELECT count(*) FROM samegoal.documents d JOIN originals o ON o.id = d.id
             WHERE ROW(d.*) IS NOT DISTINCT FROM ROW(o.id, o.district_id, o.student_id, o.owner_id, o.doc_type,
                    o.title, o.content, o.created_at, o.deleted_at, o.deleted_by, o.transfer_id,
-                   o.source_document_id, o.held)
+                   o.source_document_id, o.held, o.content_sha256)
               AND o.files IS NOT DISTINCT FROM (SELECT array_agg(f ORDER BY f.id)
                                                   FROM samegoal.document_files f WHERE f.document_id = d.id)),
           5::bigint, 'Maple''s originals are unchanged');
