@@ -163,11 +163,11 @@ CREATE TRIGGER document_files_write
     FOR EACH ROW EXECUTE FUNCTION samegoal.sg_document_files_write();
 
 -- Content no file refers to any more is deleted, after the statement that
--- removed its last reference. The content rows are locked first, so that a
--- transfer taking a new reference (its foreign key check locks the row) either
--- commits before the check below sees it, or waits and then fails to find the
--- content only if nothing referred to it when it began: it never refers to
--- deleted bytes.
+-- removed its last reference. No transaction can be taking a new reference to
+-- it meanwhile: a transfer takes one only from a live file of the sender, which
+-- it holds FOR SHARE until it commits, so a statement deleting that file waits,
+-- and one deleting another file sees it and keeps the content. The foreign key
+-- from files stands behind this: no file ever refers to deleted bytes.
 CREATE FUNCTION samegoal.sg_free_contents()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -185,7 +185,6 @@ BEGIN
     IF cardinality(candidates) = 0 THEN
         RETURN NULL;
     END IF;
-    PERFORM FROM samegoal.file_contents c WHERE c.id = ANY (candidates) ORDER BY c.id FOR UPDATE;
     DELETE FROM samegoal.file_contents c
      WHERE c.id = ANY (candidates)
        AND NOT EXISTS (SELECT FROM samegoal.files f WHERE f.content_id = c.id);
