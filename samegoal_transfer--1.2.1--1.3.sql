@@ -912,11 +912,17 @@ CREATE TRIGGER document_files_write
     FOR EACH ROW EXECUTE FUNCTION samegoal.sg_document_files_write();
 
 -- Content no file refers to any more is deleted, after the statement that
--- removed its last reference. No transaction can be taking a new reference to
--- it meanwhile: a transfer takes one only from a live file of the sender, which
--- it holds FOR SHARE until it commits, so a statement deleting that file waits,
--- and one deleting another file sees it and keeps the content. The foreign key
--- from files stands behind this: no file ever refers to deleted bytes.
+-- removed its last reference. A transfer takes a new reference only from a
+-- live file of the sender, which it holds FOR SHARE until it commits: a
+-- statement deleting that file waits for it, and one deleting another file
+-- sees it and keeps the content. Two statements removing the last two
+-- references concurrently take turns on the content row (FOR NO KEY UPDATE,
+-- which a transfer's foreign key check does not wait for): the second then
+-- sees the first's deletion, in READ COMMITTED by its next statement's
+-- snapshot, in REPEATABLE READ by failing to lock the file the other deleted
+-- (40001, to be retried) rather than keeping content nothing refers to. The
+-- foreign key from files stands behind all of it: no file refers to deleted
+-- bytes.
 CREATE FUNCTION samegoal.sg_free_contents()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -934,6 +940,8 @@ BEGIN
     IF cardinality(candidates) = 0 THEN
         RETURN NULL;
     END IF;
+    PERFORM FROM samegoal.file_contents c WHERE c.id = ANY (candidates) ORDER BY c.id FOR NO KEY UPDATE;
+    PERFORM FROM samegoal.files f WHERE f.content_id = ANY (candidates) FOR KEY SHARE;
     DELETE FROM samegoal.file_contents c
      WHERE c.id = ANY (candidates)
        AND NOT EXISTS (SELECT FROM samegoal.files f WHERE f.content_id = c.id);
