@@ -42,7 +42,7 @@ check() {
     local db=$1
     [ "$(q -d "$db" -c 'SELECT samegoal.sg_node()')" = 7 ] || fail "$db: the node number is not 7"
     [ "$(q -d "$db" -c "SELECT count(*) FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
-                        WHERE c.relnamespace = 'samegoal'::regnamespace AND s.seqmin = $FIRST AND s.seqmax = $LAST")" = 7 ] \
+                        WHERE c.relnamespace = 'samegoal'::regnamespace AND s.seqmin = $FIRST AND s.seqmax = $LAST")" = 8 ] \
         || fail "$db: the sequences do not allocate in node 7's range"
     [ "$(q -d "$db" -c "INSERT INTO samegoal.districts (domain, name, state) VALUES ('fir.k12.example', 'Fir', 'ID') RETURNING id")" = $((FIRST + 1)) ] \
         || fail "$db: a new district does not get the next id of node 7"

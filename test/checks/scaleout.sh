@@ -316,6 +316,8 @@ UNION ALL SELECT 'students ' || count(*) || ' ' || md5(coalesce(string_agg(t::te
 UNION ALL SELECT 'documents ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.documents t WHERE district_id IN (\$IDS)
 UNION ALL SELECT 'document_files ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.document_files t WHERE district_id IN (\$IDS)
 UNION ALL SELECT 'transfers ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.transfers t WHERE sending_district_id IN (\$IDS)
+UNION ALL SELECT 'file_contents ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.file_contents t WHERE district_id IN (\$IDS)
+UNION ALL SELECT 'transfer_files ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.transfer_id, t.source_file_id), '')) FROM samegoal.transfer_files t WHERE sending_district_id IN (\$IDS)
 UNION ALL SELECT 'transfer_documents ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.transfer_id, t.source_document_id), '')) FROM samegoal.transfer_documents t WHERE sending_district_id IN (\$IDS)
 UNION ALL SELECT 'purged_documents ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.document_id), '')) FROM samegoal.purged_documents t WHERE district_id IN (\$IDS)
 UNION ALL SELECT 'transfer_requests ' || count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM samegoal.transfer_requests t WHERE requesting_district_id IN (\$IDS)
@@ -325,8 +327,10 @@ fingerprints() { local f=$1 ids=$2; $f -c "${FINGERPRINT_SQL//\$IDS/$ids}"; }
 
 PUB_TABLES="samegoal.districts WHERE (id IN (\$IDS)), samegoal.users WHERE (district_id IN (\$IDS)),
     samegoal.students WHERE (district_id IN (\$IDS)), samegoal.documents WHERE (district_id IN (\$IDS)),
-    samegoal.document_files WHERE (district_id IN (\$IDS)), samegoal.transfers WHERE (sending_district_id IN (\$IDS)),
+    samegoal.files WHERE (district_id IN (\$IDS)), samegoal.file_contents WHERE (district_id IN (\$IDS)),
+    samegoal.transfers WHERE (sending_district_id IN (\$IDS)),
     samegoal.transfer_documents WHERE (sending_district_id IN (\$IDS)),
+    samegoal.transfer_files WHERE (sending_district_id IN (\$IDS)),
     samegoal.purged_documents WHERE (district_id IN (\$IDS)),
     samegoal.transfer_requests WHERE (requesting_district_id IN (\$IDS)),
     samegoal.transfer_arrivals WHERE (receiving_district_id IN (\$IDS)),
@@ -391,8 +395,8 @@ move_oregon() {
 
     $dst -c 'DROP SUBSCRIPTION sg_move_or'
     $src -c 'DROP PUBLICATION sg_move_or'
-    MOVED_ROWS=$(awk '$1 != "district_words" { n += $2 } END { print n }' "$DIR/fp-dst")
-    MOVED_BYTES=$($dst -c "SELECT sum(octet_length(f.data)) || ' bytes of files (' || pg_size_pretty(sum(pg_column_size(f.*))) || ' stored)' FROM samegoal.document_files f WHERE district_id IN ($ids)")
+    MOVED_ROWS=$(awk '$1 != "district_words" && $1 != "document_files" { n += $2 } END { print n }' "$DIR/fp-dst")
+    MOVED_BYTES=$($dst -c "SELECT sum(c.byte_size) || ' bytes of files (' || pg_size_pretty(sum(pg_column_size(c.*))) || ' stored)' FROM samegoal.file_contents c WHERE district_id IN ($ids)")
     say "moved: $MOVED_ROWS rows, $MOVED_BYTES"
 }
 
