@@ -80,6 +80,8 @@ SELECT format('%s: %s rows, %s', c.relname,
   FROM pg_class c
  CROSS JOIN LATERAL (SELECT CASE c.relname WHEN 'directory_states' THEN 't.state' ELSE 't::text' END AS row_text) v
  WHERE c.relnamespace = 'samegoal'::regnamespace AND c.relkind = 'r' ORDER BY 1;
+SELECT format('files sharing their content with another file: %s', count(*))
+  FROM samegoal.files f WHERE EXISTS (SELECT FROM samegoal.files o WHERE o.content_id = f.content_id AND o.id <> f.id);
 SELECT format('sequence %s: last %s', sequencename, last_value) FROM pg_sequences WHERE schemaname = 'samegoal' ORDER BY 1;
 SELECT format('policy %s.%s %s %s', tablename, policyname, cmd, qual) FROM pg_policies WHERE schemaname = 'samegoal' ORDER BY 1;
 SELECT format('table %s rls %s force %s acl %s', relname, relrowsecurity, relforcerowsecurity, relacl)
@@ -97,6 +99,8 @@ snapshot $SRC >"$WORK/backup.source"
 grep -q '^transfers: 3 rows' "$WORK/backup.source" || fail "the source should hold 3 transfers"
 grep -q '^purged_documents: 1 rows' "$WORK/backup.source" || fail "the source should hold 1 tombstone"
 grep -q '^transfer_arrivals: 3 rows' "$WORK/backup.source" || fail "the source should hold 3 arrivals"
+grep -q '^files sharing their content with another file: [1-9]' "$WORK/backup.source" \
+    || fail "the source's transfers should share content"
 
 say "backup: pg_dump -Fc, then a plain pg_restore into a new database"
 pg_dump -Fc -d $SRC -f "$DUMP"

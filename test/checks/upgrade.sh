@@ -164,6 +164,17 @@ for from in "${RELEASED[@]}"; do
                              WHERE r.due_on IS DISTINCT FROM samegoal.sg_request_due_on(r.sending_district_id, r.requested_at)')" = 0 ] \
             || fail "requests from $from have no due date, or the wrong one"
     fi
+    # Files from before 1.3: each keeps content of its own, hashed by the update.
+    if [ "$(q -d "$db" -c "SELECT to_regclass('samegoal.file_contents') IS NOT NULL")" = t ]; then
+        [ "$(q -d "$db" -c 'SELECT count(*) FROM samegoal.files')" -gt 0 ] || fail "no files from $from"
+        [ "$(q -d "$db" -c 'SELECT count(*) FROM samegoal.file_contents c
+                             WHERE c.sha256 IS DISTINCT FROM sha256(c.data) OR c.byte_size <> octet_length(c.data)
+                                OR (SELECT count(*) FROM samegoal.files f WHERE f.content_id = c.id) <> 1')" = 0 ] \
+            || fail "files from $from are not hashed, or do not each have content of their own"
+        [ "$(q -d "$db" -c 'SELECT count(*) FROM samegoal.documents d
+                             WHERE d.content_sha256 IS DISTINCT FROM sha256(convert_to(d.content::text, $$UTF8$$))')" = 0 ] \
+            || fail "documents from $from are not hashed"
+    fi
     fingerprints "$db" >"$WORK/rows-$from-after.txt"
     diff -u "$WORK/rows-$from-before.txt" "$WORK/rows-$from-after.txt" || fail "rows changed in the update from $from"
     echo "upgrade: from $from, step by step to $CURRENT: every row kept ($(wc -l <"$WORK/rows-$from-before.txt") tables), each step the catalog of a fresh install ($(wc -l <"$WORK/catalog-fresh.txt") facts at $CURRENT)"
