@@ -26,6 +26,189 @@ BEGIN
 END
 $$;
 
+-- One home per rule ------------------------------------------------------
+-- The rules that C and SQL both apply, each written once in C and called by
+-- the PL/pgSQL functions (src/rules.c, src/args.c): the blank characters and
+-- text arguments (sg_require_text becomes the C of the C functions' own
+-- check), the district of a domain, the user of a login, the setting rules
+-- with the district rows locked in one order, SG006 for documents, and the
+-- names of the SQLSTATEs and channels. The functions of 1.3 that use them
+-- are written with them further below; those of earlier releases that do are
+-- replaced here. (Ends at "End of one home per rule".)
+
+-- The rules that C and SQL functions both apply, each written once in C
+-- (src/rules.c, src/args.c) and called by the PL/pgSQL functions, so that
+-- every entry point applies the same one: the blank characters and the text
+-- arguments, the district of a domain, the user of a login, the setting rules
+-- with the district rows locked in one order, SG006 for documents, and the
+-- names of the SQLSTATEs and notification channels (src/samegoal.h).
+CREATE FUNCTION samegoal.sg_trim(value text)
+RETURNS text
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_trim';
+
+COMMENT ON FUNCTION samegoal.sg_trim(text) IS
+'Internal: the value without its surrounding blanks (space, tab, line feed, vertical tab, form feed, carriage return)';
+
+CREATE OR REPLACE FUNCTION samegoal.sg_require_text(value text, argument_name text, max_length integer)
+RETURNS text
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_require_text';
+
+COMMENT ON FUNCTION samegoal.sg_require_text(text, text, integer) IS
+'Internal: the value, or 22023 when it is NULL, blank or longer than max_length (when given)';
+
+CREATE FUNCTION samegoal.sg_district_by_domain(domain text)
+RETURNS bigint
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'sg_district_by_domain';
+
+COMMENT ON FUNCTION samegoal.sg_district_by_domain(text) IS
+'Internal: the district with that domain, case-insensitively, its surrounding blanks ignored, or NULL';
+
+CREATE FUNCTION samegoal.sg_user_by_login(district_id bigint, login text)
+RETURNS bigint
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'sg_user_by_login';
+
+COMMENT ON FUNCTION samegoal.sg_user_by_login(bigint, text) IS
+'Internal: the active user of that district whose username or email is that login, case-insensitively, the username winning, or NULL';
+
+CREATE FUNCTION samegoal.sg_check_districts(sending_district_id bigint, receiving_district_id bigint,
+                                            domain text, requesting boolean)
+RETURNS void
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'sg_check_districts';
+
+COMMENT ON FUNCTION samegoal.sg_check_districts(bigint, bigint, text, boolean) IS
+'Internal: lock both districts FOR SHARE in id order and check the setting rules in a request''s order (SG003, SG009, SG010, SG002, SG001) or a transfer''s (SG001, SG003, SG009, SG010, SG002); SG003 names the domain, and without one a missing district passes';
+
+CREATE FUNCTION samegoal.sg_document_not_found()
+RETURNS void
+LANGUAGE C VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_document_not_found_sql';
+
+COMMENT ON FUNCTION samegoal.sg_document_not_found() IS
+'Internal: error SG006, one message for every document that is not there to use';
+
+CREATE FUNCTION samegoal.sg_sqlstate(name text)
+RETURNS text
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_sqlstate';
+
+COMMENT ON FUNCTION samegoal.sg_sqlstate(text) IS
+'Internal: the SQLSTATE of that name (src/samegoal.h), such as not_found for SG006';
+
+CREATE FUNCTION samegoal.sg_channel(name text)
+RETURNS text
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_channel';
+
+COMMENT ON FUNCTION samegoal.sg_channel(text) IS
+'Internal: the notification channel of that name (src/samegoal.h): transfer or transfer_request';
+
+CREATE OR REPLACE FUNCTION samegoal.sg_transfers_check_settings()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.initiated_at < transaction_timestamp() THEN
+        RETURN NEW;
+    END IF;
+    PERFORM samegoal.sg_check_districts(NEW.sending_district_id, NEW.receiving_district_id, NULL, false);
+    RETURN NEW;
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION samegoal.sg_set_transfer_coordinator(name text, email text, phone text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_name text := NULLIF(samegoal.sg_trim(sg_set_transfer_coordinator.name), '');
+    new_email text := NULLIF(samegoal.sg_trim(sg_set_transfer_coordinator.email), '');
+    new_phone text := NULLIF(samegoal.sg_trim(sg_set_transfer_coordinator.phone), '');
+BEGIN
+    PERFORM samegoal.sg_require_admin();
+    IF char_length(new_name) > 200 OR char_length(new_email) > 200 OR char_length(new_phone) > 200 THEN
+        RAISE EXCEPTION 'a Transfer Coordinator contact field is longer than 200 characters'
+            USING ERRCODE = '22023';
+    END IF;
+    UPDATE samegoal.districts
+       SET coordinator_name = new_name,
+           coordinator_email = new_email,
+           coordinator_phone = new_phone
+     WHERE id = samegoal.sg_current_district_id();
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION samegoal.sg_lock_open_request(request_id bigint, answering boolean)
+RETURNS samegoal.transfer_requests
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    request samegoal.transfer_requests;
+BEGIN
+    SELECT r.* INTO request
+      FROM samegoal.transfer_requests r
+     WHERE r.id = sg_lock_open_request.request_id
+       AND samegoal.sg_current_district_id() = CASE WHEN answering THEN r.sending_district_id
+                                                    ELSE r.requesting_district_id END
+       FOR UPDATE;
+    IF request.id IS NULL OR request.status <> 'pending' OR request.expires_at <= clock_timestamp() THEN
+        RAISE EXCEPTION 'no open transfer request with that id'
+            USING ERRCODE = samegoal.sg_sqlstate('request_not_open'),
+                  DETAIL = CASE WHEN answering
+                                THEN 'The request does not exist, was not addressed to this district, has expired, or was already answered or cancelled.'
+                                ELSE 'The request does not exist, was not made by this district, has expired, or was already answered or cancelled.' END;
+    END IF;
+    RETURN request;
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION samegoal.sg_notify_request(request_id bigint)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT pg_notify(samegoal.sg_channel('transfer_request'),
+                 json_build_object('request_id', r.id, 'requesting_district_id', r.requesting_district_id,
+                                   'sending_district_id', r.sending_district_id)::text)
+  FROM samegoal.transfer_requests r
+ WHERE r.id = sg_notify_request.request_id
+$$;
+
+
+CREATE OR REPLACE FUNCTION samegoal.sg_close_request(request_id bigint, answering boolean, reason text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    admin_id bigint := samegoal.sg_require_admin();
+    request samegoal.transfer_requests;
+BEGIN
+    IF answering THEN
+        PERFORM samegoal.sg_require_text(reason, 'reason', 1000);
+    END IF;
+    IF request_id IS NULL THEN
+        RAISE EXCEPTION 'request_id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    request := samegoal.sg_lock_open_request(request_id, answering);
+    PERFORM samegoal.sg_set_request_status(request.id, CASE WHEN answering THEN 'declined' ELSE 'cancelled' END,
+                                           admin_id, samegoal.sg_trim(reason), NULL);
+END
+$$;
+
+
+-- End of one home per rule ------------------------------------------------
+
 -- Requests on the clock ------------------------------------------------------
 
 -- The new columns of transfer_requests; the requests made before the update
@@ -237,9 +420,9 @@ BEGIN
     END IF;
     request := samegoal.sg_lock_open_request(request_id, true);
     UPDATE samegoal.transfer_requests r
-       SET delay_reason = btrim(reason, E' \t\r\n\x0B\f'), delayed_until = until, delayed_at = clock_timestamp()
+       SET delay_reason = samegoal.sg_trim(reason), delayed_until = until, delayed_at = clock_timestamp()
      WHERE r.id = request.id;
-    PERFORM pg_notify('samegoal_transfer_request',
+    PERFORM pg_notify(samegoal.sg_channel('transfer_request'),
                       json_build_object('event', 'delayed', 'request_id', request.id,
                                         'requesting_district_id', request.requesting_district_id,
                                         'sending_district_id', request.sending_district_id)::text);
@@ -274,7 +457,6 @@ DECLARE
     admin samegoal.users;
     requester samegoal.districts;
     asked samegoal.districts;
-    district samegoal.districts;
     asked_id bigint;
     student samegoal.students;
     owner_id bigint;
@@ -293,37 +475,15 @@ BEGIN
         RAISE EXCEPTION 'sending_sis_student_id must be at most 20 characters long' USING ERRCODE = '22023';
     END IF;
 
-    -- Both district rows FOR SHARE in id order, as a transfer locks them: a
-    -- change of either setting waits for the request, or the request for it.
-    SELECT d.id INTO asked_id FROM samegoal.districts d
-     WHERE lower(d.domain) = lower(btrim(sending_domain, E' \t\r\n\x0B\f'));
-    FOR district IN
-        SELECT d.* FROM samegoal.districts d
-         WHERE d.id IN (admin.district_id, asked_id) ORDER BY d.id FOR SHARE
-    LOOP
-        IF district.id = admin.district_id THEN requester := district; END IF;
-        IF district.id = asked_id THEN asked := district; END IF;
-    END LOOP;
-
-    IF asked.id IS NULL THEN
-        RAISE EXCEPTION 'no district with domain "%"', left(sending_domain, 100)
-            USING ERRCODE = 'SG003',
-                  HINT = 'Check the domain with the other district, or search for it with samegoal.sg_find_district().';
-    END IF;
-    IF asked.id = requester.id THEN
-        RAISE EXCEPTION 'cannot request documents from the requesting district itself' USING ERRCODE = 'SG009';
-    END IF;
-    IF asked.state <> requester.state THEN
-        RAISE EXCEPTION 'the other district is in another state' USING ERRCODE = 'SG010',
-            DETAIL = 'Documents can only be transferred between districts of the same state.';
-    END IF;
-    IF NOT requester.transfers_enabled THEN
-        RAISE EXCEPTION 'district-to-district transfer is disabled in the requesting district' USING ERRCODE = 'SG002',
-            HINT = 'An administrator of this district can enable it with samegoal.sg_set_transfers_enabled(true).';
-    END IF;
-    IF NOT asked.transfers_enabled THEN
-        RAISE EXCEPTION 'district-to-district transfer is disabled in the other district' USING ERRCODE = 'SG001';
-    END IF;
+    -- The district asked by the domain rule of sg_act_as and a transfer; both
+    -- district rows FOR SHARE in id order and the setting rules checked in a
+    -- request's order (SG003, SG009, SG010, SG002, SG001), as a transfer locks
+    -- and checks them (src/rules.c): a change of either setting waits for the
+    -- request, or the request for it.
+    asked_id := samegoal.sg_district_by_domain(sending_domain);
+    PERFORM samegoal.sg_check_districts(asked_id, admin.district_id, sending_domain, true);
+    SELECT d.* INTO requester FROM samegoal.districts d WHERE d.id = admin.district_id;
+    SELECT d.* INTO asked FROM samegoal.districts d WHERE d.id = asked_id;
 
     -- The student FOR NO KEY UPDATE: two requests for one student take turns, and
     -- the second finds the first.
@@ -332,16 +492,13 @@ BEGIN
        FOR NO KEY UPDATE;
     IF student.id IS NULL THEN
         RAISE EXCEPTION 'no student with SIS Student ID "%" in this district', left(receiving_sis_student_id, 100)
-            USING ERRCODE = 'SG004', HINT = 'Add the student first.';
+            USING ERRCODE = samegoal.sg_sqlstate('no_such_student'), HINT = 'Add the student first.';
     END IF;
-    SELECT u.id INTO owner_id FROM samegoal.users u
-     WHERE u.district_id = requester.id AND u.is_active
-       AND (lower(u.username) = lower(receiving_owner) OR lower(u.email) = lower(receiving_owner))
-     ORDER BY lower(u.username) = lower(receiving_owner) DESC
-     LIMIT 1;
+    -- The owner by the login rule of sg_act_as and a transfer.
+    owner_id := samegoal.sg_user_by_login(requester.id, receiving_owner);
     IF owner_id IS NULL THEN
         RAISE EXCEPTION 'no active user with username or email "%" in this district', left(receiving_owner, 100)
-            USING ERRCODE = 'SG005';
+            USING ERRCODE = samegoal.sg_sqlstate('no_such_user');
     END IF;
 
     SELECT r.id INTO existing FROM samegoal.transfer_requests r
@@ -361,8 +518,8 @@ BEGIN
     VALUES (requester.id, asked.id, student.id, owner_id,
             admin.id, made_at, requester.domain, requester.name, admin.full_name,
             admin.email, student.first_name, student.last_name, student.birth_date,
-            NULLIF(btrim(sending_sis_student_id, E' \t\r\n\x0B\f'), ''),
-            NULLIF(btrim(note, E' \t\r\n\x0B\f'), ''), made_at + interval '30 days',
+            NULLIF(samegoal.sg_trim(sending_sis_student_id), ''),
+            NULLIF(samegoal.sg_trim(note), ''), made_at + interval '30 days',
             samegoal.sg_request_due_on(asked.id, made_at))
     RETURNING id INTO new_id;
 
@@ -434,8 +591,7 @@ BEGIN
              ORDER BY d.id
                FOR UPDATE) l;
     IF locked_count < cardinality(wanted) THEN
-        RAISE EXCEPTION 'document not found' USING ERRCODE = 'SG006',
-            DETAIL = 'No document with that id exists in this district.';
+        PERFORM samegoal.sg_document_not_found();
     END IF;
     IF others_count > 0 AND NOT actor.is_admin THEN
         RAISE EXCEPTION 'permission denied: only the owner of a document or an administrator may delete or restore it'
@@ -468,7 +624,7 @@ BEGIN
             RAISE;
         END IF;
         RAISE EXCEPTION 'the student already holds a live copy of that original'
-            USING ERRCODE = 'SG013',
+            USING ERRCODE = samegoal.sg_sqlstate('live_copy_exists'),
                   DETAIL = 'A received copy cannot be restored while another copy of the same original is live on the same student.',
                   HINT = 'Delete the other copy first, or keep it.';
     END;
@@ -612,7 +768,7 @@ BEGIN
                       AND a.transfer_id = t.id AND a.held)
        FOR UPDATE OF t;
     IF transfer.id IS NULL THEN
-        RAISE EXCEPTION 'no held transfer with that id' USING ERRCODE = 'SG006',
+        RAISE EXCEPTION 'no held transfer with that id' USING ERRCODE = samegoal.sg_sqlstate('not_found'),
             DETAIL = 'No transfer with that id was received held by this district and awaits a decision.';
     END IF;
     RETURN transfer;
@@ -684,7 +840,7 @@ BEGIN
        FOR NO KEY UPDATE;
     IF target IS NULL THEN
         RAISE EXCEPTION 'no student with SIS Student ID "%" in this district', left(sis_student_id, 100)
-            USING ERRCODE = 'SG004', HINT = 'Add the student first.';
+            USING ERRCODE = samegoal.sg_sqlstate('no_such_student'), HINT = 'Add the student first.';
     END IF;
 
     copies := ARRAY(SELECT d.id FROM samegoal.documents d
@@ -758,12 +914,12 @@ BEGIN
 
     UPDATE samegoal.transfers t
        SET returned_at = clock_timestamp(), returned_by = admin.id,
-           return_reason = btrim(reason, E' \t\r\n\x0B\f')
+           return_reason = samegoal.sg_trim(reason)
      WHERE t.id = transfer.id;
     UPDATE samegoal.transfer_arrivals a
        SET sent_first_name = NULL, sent_last_name = NULL, sent_birth_date = NULL
      WHERE a.receiving_district_id = admin.district_id AND a.transfer_id = transfer.id;
-    PERFORM pg_notify('samegoal_transfer',
+    PERFORM pg_notify(samegoal.sg_channel('transfer'),
                       json_build_object('event', 'returned', 'transfer_id', transfer.id)::text);
     RETURN purged;
 END

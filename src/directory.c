@@ -42,6 +42,8 @@
 
 #include "samegoal.h"
 #include "directory.h"
+#include "identity.h"
+#include "owner.h"
 #include "spi.h"
 
 #define DIRECTORY_MAX_RESULTS	1000
@@ -88,7 +90,7 @@ directory_store_results(ReturnSetInfo *rsinfo)
 
 /* The state of the acting district. */
 static SgStatement district_state_statement =
-DIRECTORY_STATEMENT("SELECT state FROM samegoal.districts WHERE id = $1", 1, INT8OID);
+SG_QUERY(SG_GENERIC_PLAN, "SELECT state FROM samegoal.districts WHERE id = $1", 1, INT8OID);
 
 static Datum
 acting_district_state(int64 district_id)
@@ -136,7 +138,7 @@ acting_district_state(int64 district_id)
  * string above (the prefix pattern for the walk), $5 limit.
  */
 static SgStatement domain_prefixes_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+SG_QUERY(SG_GENERIC_PLAN, "SELECT " DIRECTORY_SELECT_LIST
 					"  FROM (SELECT w.id, lower(w.domain) = $3 AS exact, w.name, w.domain"
 					"          FROM samegoal.districts w"
 					"         WHERE w.state = $1"
@@ -150,13 +152,13 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					5, TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID);
 
 static SgStatement exact_domain_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+SG_QUERY(SG_GENERIC_PLAN, "SELECT " DIRECTORY_SELECT_LIST
 					"  FROM samegoal.districts d"
 					" WHERE lower(d.domain) = $3 AND d.state = $1 AND d.id <> $2",
 					3, TEXTOID, INT8OID, TEXTOID);
 
 static SgStatement domain_prefix_walk_statement =
-DIRECTORY_STATEMENT(WALK("lower(w.domain) LIKE $4 AND lower(w.domain) <> $3"),
+SG_QUERY(SG_GENERIC_PLAN, WALK("lower(w.domain) LIKE $4 AND lower(w.domain) <> $3"),
 					5, TEXTOID, INT8OID, TEXTOID, TEXTOID, INT4OID);
 
 /* Append the exact and prefix ranks to the result, up to limit; returns how many. */
@@ -218,13 +220,13 @@ word_rank_args(Datum *args, Datum state, int64 district_id, const DirectorySearc
  * walk), $7 the string above every word that starts with it.
  */
 static SgStatement word_prefix_count_statement =
-DIRECTORY_STATEMENT("SELECT count(*) FROM (SELECT FROM samegoal.district_words w"
+SG_QUERY(SG_GENERIC_PLAN, "SELECT count(*) FROM (SELECT FROM samegoal.district_words w"
 					" WHERE w.state = $1 AND w.word >= $2 AND w.word < $3"
 					" LIMIT " CppAsString2(MANY_MATCHES) ") w",
 					3, TEXTOID, TEXTOID, TEXTOID);
 
 static SgStatement word_prefixes_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+SG_QUERY(SG_GENERIC_PLAN, "SELECT " DIRECTORY_SELECT_LIST
 					"  FROM samegoal.districts d"
 					" WHERE d.id IN (SELECT w.district_id FROM samegoal.district_words w"
 					"                 WHERE w.state = $1 AND w.word >= $6 AND w.word < $7)"
@@ -235,7 +237,7 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					7, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID, TEXTOID);
 
 static SgStatement word_prefix_walk_statement =
-DIRECTORY_STATEMENT(WALK("strpos(lower(w.name), $6) > 0 AND lower(w.name) LIKE ANY ($4)"
+SG_QUERY(SG_GENERIC_PLAN, WALK("strpos(lower(w.name), $6) > 0 AND lower(w.name) LIKE ANY ($4)"
 						 " AND NOT lower(w.domain) LIKE $3"),
 					6, TEXTOID, INT8OID, TEXTOID, TEXTARRAYOID, INT4OID, TEXTOID);
 
@@ -298,7 +300,7 @@ find_word(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 #define LARGE_STATE		2000
 
 static SgStatement state_share_statement =
-DIRECTORY_STATEMENT("SELECT (SELECT count(*) FROM (SELECT FROM samegoal.districts d WHERE d.state = $1"
+SG_QUERY(SG_GENERIC_PLAN, "SELECT (SELECT count(*) FROM (SELECT FROM samegoal.districts d WHERE d.state = $1"
 					"                            LIMIT " CppAsString2(LARGE_STATE) ") d) * 4"
 					"       >= LEAST((SELECT c.reltuples FROM pg_catalog.pg_class c"
 					"                  WHERE c.oid = 'samegoal.districts'::pg_catalog.regclass),"
@@ -306,7 +308,7 @@ DIRECTORY_STATEMENT("SELECT (SELECT count(*) FROM (SELECT FROM samegoal.district
 					1, TEXTOID);
 
 static SgStatement substrings_state_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+SG_QUERY(SG_GENERIC_PLAN, "SELECT " DIRECTORY_SELECT_LIST
 					"  FROM samegoal.districts d"
 					" WHERE d.state = $1 AND d.id <> $2"
 					"   AND ((lower(d.domain) LIKE $6 AND strpos(lower(d.domain), $3) > 0)"
@@ -317,7 +319,7 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
 
 static SgStatement substrings_indexed_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+SG_QUERY(SG_GENERIC_PLAN, "SELECT " DIRECTORY_SELECT_LIST
 					"  FROM (SELECT * FROM samegoal.districts c"
 					"         WHERE (lower(c.domain) LIKE $6 AND strpos(lower(c.domain), $3) > 0)"
 					"            OR (lower(c.name) LIKE $6 AND strpos(lower(c.name), $3) > 0)"
@@ -328,7 +330,7 @@ DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
 					7, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID);
 
 static SgStatement substrings_walk_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+SG_QUERY(SG_GENERIC_PLAN, "SELECT " DIRECTORY_SELECT_LIST
 					"  FROM (SELECT w.id FROM samegoal.districts w"
 					"         WHERE w.state = $1 AND w.id <> $2"
 					"           AND (strpos(lower(w.domain), $3) > 0 OR strpos(lower(w.name), $3) > 0)"
@@ -385,6 +387,7 @@ find_substring(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 {
 	SgStatement *statement = &substrings_walk_statement;
 	Datum		args[7];
+	bool		isnull[7] = {false, false, false, false, false, false, false};
 
 	if (search->has_trigram)
 		statement = directory_state_is_large(state) ?
@@ -394,16 +397,17 @@ find_substring(ReturnSetInfo *rsinfo, Datum state, int64 district_id,
 	args[2] = CStringGetTextDatum(search->lowered);
 	args[3] = CStringGetTextDatum(search->prefix);
 	args[4] = PointerGetDatum(search->word_prefix);
-	args[5] = search->has_trigram ? CStringGetTextDatum(search->candidate) :
-		CStringGetTextDatum("");
+	/* The walk, for a search without a candidate, takes none. */
+	args[5] = search->has_trigram ? CStringGetTextDatum(search->candidate) : (Datum) 0;
+	isnull[5] = !search->has_trigram;
 	args[6] = Int32GetDatum(limit);
-	(void) sg_execute(statement, args);
+	(void) sg_execute_nulls(statement, args, isnull);
 	return directory_store_results(rsinfo);
 }
 
 /* The state's districts by name, up to limit. */
 static SgStatement list_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+SG_QUERY(SG_GENERIC_PLAN, "SELECT " DIRECTORY_SELECT_LIST
 					"  FROM samegoal.districts d"
 					" WHERE d.state = $1 AND d.id <> $2"
 					" ORDER BY d.name, d.domain"

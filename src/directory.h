@@ -65,19 +65,11 @@
 	" NULLIF(btrim(d.coordinator_phone), '')"
 
 /*
- * Every directory statement is a read-only SELECT kept with a generic plan:
- * its parameters only decide which index entries are read, so one plan suits
- * every call, and no call pays for planning.
+ * Every directory statement is a read-only SELECT kept with a generic plan
+ * (SG_QUERY(SG_GENERIC_PLAN, ...)): its parameters only decide which index
+ * entries are read, so one plan suits every call, and no call pays for
+ * planning.
  */
-#define DIRECTORY_STATEMENT(text, n, ...) \
-	{ \
-		.sql = (text), \
-		.nargs = (n), \
-		.argtypes = {__VA_ARGS__}, \
-		.expected = SPI_OK_SELECT, \
-		.read_only = true, \
-		.cursor_options = CURSOR_OPT_GENERIC_PLAN, \
-	}
 
 /* The search text in the forms the statements take. */
 typedef struct DirectorySearch

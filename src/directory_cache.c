@@ -44,23 +44,23 @@
 static StateDirectory *kept[STATES_KEPT];
 
 static SgStatement version_statement =
-DIRECTORY_STATEMENT("SELECT s.xmin::pg_catalog.text::pg_catalog.int8, s.version"
+SG_QUERY(SG_GENERIC_PLAN, "SELECT s.xmin::pg_catalog.text::pg_catalog.int8, s.version"
 					"  FROM samegoal.directory_states s WHERE s.state = $1",
 					1, TEXTOID);
 
 static SgStatement districts_statement =
-DIRECTORY_STATEMENT("SELECT d.id, split_part(lower(d.domain), '.', 1)"
+SG_QUERY(SG_GENERIC_PLAN, "SELECT d.id, split_part(lower(d.domain), '.', 1)"
 					"  FROM samegoal.districts d WHERE d.state = $1"
 					" ORDER BY d.name, d.domain",
 					1, TEXTOID);
 
 static SgStatement trigrams_statement =
-DIRECTORY_STATEMENT("SELECT t.trigram, t.district_id FROM samegoal.district_label_trigrams t"
+SG_QUERY(SG_GENERIC_PLAN, "SELECT t.trigram, t.district_id FROM samegoal.district_label_trigrams t"
 					" WHERE t.state = $1 ORDER BY t.trigram, t.district_id",
 					1, TEXTOID);
 
 static SgStatement words_statement =
-DIRECTORY_STATEMENT("SELECT w.word, w.district_id FROM samegoal.district_words w"
+SG_QUERY(SG_GENERIC_PLAN, "SELECT w.word, w.district_id FROM samegoal.district_words w"
 					" WHERE w.state = $1 ORDER BY w.word, w.district_id",
 					1, TEXTOID);
 

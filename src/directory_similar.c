@@ -299,7 +299,7 @@ similar_in_memory(const StateDirectory *dir, const DirectorySearch *search, int3
  * function's result.
  */
 static SgStatement similar_statement =
-DIRECTORY_STATEMENT("SELECT " DIRECTORY_SELECT_LIST
+SG_QUERY(SG_GENERIC_PLAN, "SELECT " DIRECTORY_SELECT_LIST
 					"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) c(id, score)"
 					" CROSS JOIN LATERAL (SELECT w.* FROM samegoal.districts w"
 					"                      WHERE w.id = c.id OFFSET 0) d"

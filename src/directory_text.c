@@ -19,6 +19,7 @@
 #include "utils/builtins.h"
 #include "utils/formatting.h"
 
+#include "args.h"
 #include "directory.h"
 
 /* A LIKE pattern: before, then text matching only itself, then %. */
@@ -134,7 +135,7 @@ directory_prepare_search(text *search, DirectorySearch *out)
 {
 	/* A word of a name starts the name or follows one of these. */
 	static const char *const word_starts[] = {"", "% ", "%-", "%/", "%("};
-	const char *blanks = " \t\r\n";
+	const char *blanks = SG_BLANKS;
 	char	   *raw = text_to_cstring(search);
 	char	   *start = raw + strspn(raw, blanks);
 	size_t		len = strlen(start);

@@ -43,9 +43,9 @@
  * The statements that name pg_trgm's functions and operators, whose text is
  * made for the schema pg_trgm is in (trgm_statements_schema).
  */
-static SgStatement vocabulary_statement = DIRECTORY_STATEMENT(NULL, 1, TEXTARRAYOID);
-static SgStatement trigrams_statement = DIRECTORY_STATEMENT(NULL, 1, TEXTOID);
-static SgStatement label_statement = DIRECTORY_STATEMENT(NULL, 4, TEXTOID, TEXTOID,
+static SgStatement vocabulary_statement = SG_QUERY(SG_GENERIC_PLAN, NULL, 1, TEXTARRAYOID);
+static SgStatement trigrams_statement = SG_QUERY(SG_GENERIC_PLAN, NULL, 1, TEXTOID);
+static SgStatement label_statement = SG_QUERY(SG_GENERIC_PLAN, NULL, 4, TEXTOID, TEXTOID,
 														 TEXTARRAYOID, INT4OID);
 static Oid	trgm_statements_schema = InvalidOid;
 
@@ -232,7 +232,7 @@ typedef struct NameRank
  * domain, as ORDER BY orders them.
  */
 static SgStatement districts_by_name_statement =
-DIRECTORY_STATEMENT("SELECT d.id FROM samegoal.districts d WHERE d.state = $1"
+SG_QUERY(SG_GENERIC_PLAN, "SELECT d.id FROM samegoal.districts d WHERE d.state = $1"
 					" ORDER BY d.name, d.domain",
 					1, TEXTOID);
 
@@ -368,7 +368,7 @@ score_candidates(const DirectorySearch *search, const VocabularyMatch *matches, 
  * holding any word like a search word.
  */
 static SgStatement state_words_statement =
-DIRECTORY_STATEMENT("SELECT w.word, w.district_id FROM samegoal.district_words w"
+SG_QUERY(SG_GENERIC_PLAN, "SELECT w.word, w.district_id FROM samegoal.district_words w"
 					" WHERE w.state = $1 AND w.word = ANY ($2)"
 					" ORDER BY w.district_id",
 					2, TEXTOID, TEXTARRAYOID);

@@ -3,9 +3,8 @@
  * identity.c
  *	  The acting identity: sg_act_as, sg_current_user_id and
  *	  sg_current_district_id; the one check of the acting user and of the
- *	  acting administrator (sg_require_user, sg_require_admin); the one lookup
- *	  of a district by domain and of a user by login; and the checks of array
- *	  and text arguments (sg_distinct_ids).
+ *	  acting administrator (sg_require_user, sg_require_admin). The lookup
+ *	  of sg_act_as is in identity_cache.c, by the rules of rules.c.
  *
  * The identity lives in the superuser-only setting samegoal.acting_identity,
  * assigned transaction-locally (like SET LOCAL) by sg_act_as after its checks.
@@ -28,7 +27,10 @@
 #include "utils/snapmgr.h"
 
 #include "samegoal.h"
+#include "identity.h"
+#include "owner.h"
 #include "spi.h"
+#include "xact_block.h"
 
 #define ACTING_IDENTITY_SETTING "samegoal.acting_identity"
 #define APP_ROLE "samegoal_app"
@@ -131,61 +133,6 @@ caller_may_act(void)
 		(OidIsValid(app_role) && has_privs_of_role(GetUserId(), app_role));
 }
 
-/*
- * The id of the district with this domain (case-insensitive, blanks around it
- * ignored), or 0. The domain is folded once, in a subquery, not once per
- * district scanned.
- */
-static SgStatement find_district_statement = {
-	.sql = "SELECT d.id FROM samegoal.districts d"
-	" WHERE lower(d.domain) = (SELECT lower(btrim($1, E' \\t\\r\\n')))",
-	.nargs = 1,
-	.argtypes = {TEXTOID},
-	.expected = SPI_OK_SELECT,
-	.max_rows = 1,
-};
-
-int64
-sg_find_district_id(const char *domain)
-{
-	Datum		arg = CStringGetTextDatum(domain);
-
-	if (sg_execute(&find_district_statement, &arg) == 0)
-		return 0;
-	return sg_result_int64(0, 1);
-}
-
-/*
- * The id of the active user of this district whose username or email is this
- * login, case-insensitively, or 0. A login may be one user's username and
- * another's email; the username wins. The user is found through the
- * per-district indexes on username and email.
- */
-static SgStatement find_user_statement = {
-	.sql = "SELECT u.id FROM samegoal.users u"
-	" WHERE u.district_id = $1"
-	"   AND (lower(u.username) = lower($2) OR lower(u.email) = lower($2))"
-	"   AND u.is_active"
-	" ORDER BY lower(u.username) = lower($2) DESC"
-	" LIMIT 1",
-	.nargs = 2,
-	.argtypes = {INT8OID, TEXTOID},
-	.expected = SPI_OK_SELECT,
-	.max_rows = 1,
-};
-
-int64
-sg_find_active_user(int64 district_id, const char *login)
-{
-	Datum		args[2];
-
-	args[0] = Int64GetDatum(district_id);
-	args[1] = CStringGetTextDatum(login);
-	if (sg_execute(&find_user_statement, args) == 0)
-		return 0;
-	return sg_result_int64(0, 1);
-}
-
 /* Assign the identity as SET LOCAL would, through the check hook above. */
 static void
 assign_identity_locally(const ActingIdentity *identity)
@@ -272,14 +219,10 @@ sg_current_district_id(PG_FUNCTION_ARGS)
  * anywhere: a C function before or inside its own scope, or a plpgsql
  * function through sg_require_user() and sg_require_admin().
  */
-static SgStatement acting_user_statement = {
-	.sql = "SELECT u.is_admin FROM samegoal.users u WHERE u.id = $1 AND u.is_active",
-	.nargs = 1,
-	.argtypes = {INT8OID},
-	.expected = SPI_OK_SELECT,
-	.read_only = true,
-	.max_rows = 1,
-};
+static SgStatement acting_user_statement =
+SG_QUERY(SG_FIRST_ROW,
+		 "SELECT u.is_admin FROM samegoal.users u WHERE u.id = $1 AND u.is_active",
+		 1, INT8OID);
 
 static bool
 acting_user_is_active(int64 user_id, bool *is_admin)
@@ -367,87 +310,4 @@ Datum
 sg_require_admin(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(sg_require_acting_admin());
-}
-
-/*
- * The ids of a bigint[] (of any number of dimensions), sorted and distinct,
- * as a one-dimensional array; NULL, empty, or holding a NULL is 22023.
- */
-ArrayType *
-sg_distinct_id_array(ArrayType *input, int *count)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	int64	   *ids;
-	int			ndistinct = 0;
-
-	if (input == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("document_ids must not be NULL")));
-	if (ARR_ELEMTYPE(input) != INT8OID)
-		elog(ERROR, "document_ids must be bigint[]");
-	deconstruct_array(input, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &nelems);
-	if (nelems == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("document_ids must not be empty")));
-	ids = palloc(sizeof(int64) * nelems);
-	for (int i = 0; i < nelems; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("document_ids must not contain NULL")));
-		ids[i] = DatumGetInt64(elems[i]);
-	}
-
-	qsort(ids, nelems, sizeof(int64), sg_compare_int64);
-	for (int i = 0; i < nelems; i++)
-		if (ndistinct == 0 || ids[i] != ids[ndistinct - 1])
-			ids[ndistinct++] = ids[i];
-
-	*count = ndistinct;
-	return sg_int64_array(ids, ndistinct);
-}
-
-/* A bigint[] argument of a C function, as sg_distinct_id_array makes it. */
-ArrayType *
-sg_distinct_id_arg(FunctionCallInfo fcinfo, int argno, int *count)
-{
-	return sg_distinct_id_array(PG_ARGISNULL(argno) ? NULL : PG_GETARG_ARRAYTYPE_P(argno),
-								count);
-}
-
-/* sg_distinct_ids(document_ids bigint[]) returns bigint[]: sorted, distinct, checked */
-PG_FUNCTION_INFO_V1(sg_distinct_ids);
-Datum
-sg_distinct_ids(PG_FUNCTION_ARGS)
-{
-	int			count;
-
-	PG_RETURN_ARRAYTYPE_P(sg_distinct_id_arg(fcinfo, 0, &count));
-}
-
-/* A text argument that must be neither NULL nor blank (22023). */
-char *
-sg_required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	char	   *value;
-	const char *p;
-
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be NULL", argname)));
-	value = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	for (p = value; *p; p++)
-		if (!isspace((unsigned char) *p))
-			return value;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s must not be blank", argname)));
-	return NULL;				/* keep compiler quiet */
 }

@@ -68,6 +68,11 @@
 #include "utils/snapmgr.h"
 
 #include "samegoal.h"
+#include "args.h"
+#include "identity.h"
+#include "node.h"
+#include "owner.h"
+#include "rules.h"
 #include "spi.h"
 
 /*
@@ -216,10 +221,10 @@ entry_is_current(const CachedIdentity *entry, Snapshot snapshot)
 }
 
 /*
- * The lookup: the district with this domain (case-insensitive, blanks around
- * it ignored), its state, and the active user of it whose username or email
- * is this login, case-insensitively, the username winning; with where and by
- * which transaction both rows were written. The district comes back without
+ * The lookup: the district with this domain, its state, and the active user
+ * of it with this login, by the rules of rules.h (the blanks around the
+ * domain trimmed first, as sg_find_district_id does); with where and by which
+ * transaction both rows were written. The district comes back without
  * a user when there is no such user, so that the fence answers first.
  */
 static SgStatement identity_statement =
@@ -227,12 +232,10 @@ SG_STATEMENT("SELECT d.id, d.state, d.ctid, d.xmin, u.id, u.ctid, u.xmin"
 			 "  FROM samegoal.districts d"
 			 "  LEFT JOIN LATERAL ("
 			 "    SELECT u.id, u.ctid, u.xmin FROM samegoal.users u"
-			 "     WHERE u.district_id = d.id"
-			 "       AND (lower(u.username) = lower($2) OR lower(u.email) = lower($2))"
-			 "       AND u.is_active"
-			 "     ORDER BY lower(u.username) = lower($2) DESC"
+			 "     WHERE u.district_id = d.id AND " SG_ACTIVE_LOGIN_IS("u", "$2")
+			 "     ORDER BY " SG_USERNAME_FIRST("u", "$2")
 			 "     LIMIT 1) u ON true"
-			 " WHERE lower(d.domain) = (SELECT lower(btrim($1, E' \\t\\r\\n')))",
+			 " WHERE " SG_DOMAIN_IS("d", "$1"),
 			 SPI_OK_SELECT, 2, TEXTOID, TEXTOID);
 
 /*
@@ -247,7 +250,7 @@ lookup_identity(const char *domain, const char *login, Snapshot snapshot,
 	Datum		args[2];
 	bool		exists = false;
 
-	args[0] = CStringGetTextDatum(domain);
+	args[0] = CStringGetTextDatum(sg_trim_blanks(domain));
 	args[1] = CStringGetTextDatum(login);
 	sg_enter_owner_scope(&scope);
 	sg_spi_connect();

@@ -35,6 +35,8 @@
 #include "utils/rel.h"
 
 #include "samegoal.h"
+#include "node.h"
+#include "owner.h"
 
 static SgKnownRelation node_states_relation = {.name = "node_states"};
 

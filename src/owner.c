@@ -35,6 +35,7 @@
 #include "utils/syscache.h"
 
 #include "samegoal.h"
+#include "owner.h"
 
 /*
  * The relation of this name in schema samegoal when it is a member of the

@@ -23,7 +23,12 @@
 #include "utils/array.h"
 
 #include "samegoal.h"
+#include "args.h"
+#include "identity.h"
+#include "owner.h"
+#include "rules.h"
 #include "spi.h"
+#include "transfer.h"
 
 /*
  * The statements take $1 = document ids, $2 = acting district, and the
@@ -102,10 +107,7 @@ sg_purge_documents(PG_FUNCTION_ARGS)
 	found = sg_result_int64(0, 1);
 	live = sg_result_int64(0, 2);
 	if (found != requested)
-		ereport(ERROR,
-				(errcode(ERRCODE_SG_DOCUMENT_NOT_FOUND),
-				 errmsg("document not found"),
-				 errdetail("No document with that id exists in this district.")));
+		sg_document_not_found();
 	if (live > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_SG_DOCUMENT_LIVE),

@@ -10,10 +10,10 @@
  *
  * The request is locked FOR UPDATE before the transfer, so that two admins
  * answering one request take turns: the second finds it answered (SG011).
- * The transfer goes to the request's student and owner as they are now (by
- * the district's current domain, the student's SIS Student ID and the owner's
- * username), so a student or user changed since the request is checked
- * again, as in any transfer.
+ * The transfer goes to the request's district, student and owner by their
+ * ids, which the engine locks and checks as it does the rows a transfer names
+ * (the owner must still be an active user there, SG005), without turning them
+ * into names and back.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,49 +23,41 @@
 #include "utils/builtins.h"
 
 #include "samegoal.h"
+#include "args.h"
+#include "identity.h"
+#include "owner.h"
 #include "spi.h"
 #include "transfer.h"
 
 /* SG011 comes from the locking function, shared with decline and cancel. */
 static SgStatement lock_request_statement =
-SG_STATEMENT("SELECT r.id, d.domain, s.sis_student_id, u.username"
-			 "  FROM samegoal.sg_lock_open_request($1, true) r"
-			 "  JOIN samegoal.districts d ON d.id = r.requesting_district_id"
-			 "  JOIN samegoal.students s ON s.district_id = r.requesting_district_id"
-			 "                          AND s.id = r.receiving_student_id"
-			 "  JOIN samegoal.users u ON u.district_id = r.requesting_district_id"
-			 "                       AND u.id = r.receiving_owner_id",
+SG_STATEMENT("SELECT r.id, r.requesting_district_id, r.receiving_student_id, r.receiving_owner_id"
+			 "  FROM samegoal.sg_lock_open_request($1, true) r",
 			 SPI_OK_SELECT, 1, INT8OID);
 
-/* As a decline or a cancellation is recorded, with the notification. */
+/*
+ * As a decline or a cancellation is recorded, with the notification; the
+ * transfer is NULL when nothing was copied.
+ */
 static SgStatement mark_fulfilled_statement =
-SG_STATEMENT("SELECT samegoal.sg_set_request_status($1, 'fulfilled', $2, NULL, NULLIF($3, 0))",
+SG_STATEMENT("SELECT samegoal.sg_set_request_status($1, 'fulfilled', $2, NULL, $3)",
 			 SPI_OK_SELECT, 3, INT8OID, INT8OID, INT8OID);
 
-/*
- * Lock the request and fill the receiving side of the transfer from it. The
- * strings are copied out of SPI's memory into the caller's.
- */
+/* Lock the request and fill the receiving side of the order with its ids. */
 static void
-lock_request(int64 request_id, TransferRequest *request)
+lock_request(int64 request_id, TransferOrder *order)
 {
 	SgOwnerScope scope;
 	Datum		arg = Int64GetDatum(request_id);
-	MemoryContext caller = CurrentMemoryContext;
 
 	sg_enter_owner_scope(&scope);
 	sg_spi_connect();
 	if (sg_execute(&lock_request_statement, &arg) != 1)
-		elog(ERROR, "transfer request " INT64_FORMAT " has no student or owner", request_id);
-	{
-		MemoryContext spi = MemoryContextSwitchTo(caller);
-
-		request->receiving_domain = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-		request->receiving_sis_student_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-		request->receiving_owner = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-		MemoryContextSwitchTo(spi);
-	}
-	request->request_id = request_id;
+		elog(ERROR, "transfer request " INT64_FORMAT " was not locked", request_id);
+	order->request_id = sg_result_int64(0, 1);
+	order->receiving_district_id = sg_result_int64(0, 2);
+	order->receiving_student_id = sg_result_int64(0, 3);
+	order->receiving_owner_id = sg_result_int64(0, 4);
 	sg_spi_finish();
 	sg_leave_owner_scope(&scope);
 }
@@ -76,19 +68,21 @@ mark_fulfilled(int64 request_id, int64 admin_id, const TransferResult *results, 
 {
 	SgOwnerScope scope;
 	Datum		args[3];
-	int64		transfer_id = 0;
-
-	for (int i = 0; i < count; i++)
-		if (results[i].copied)
-			transfer_id = results[i].transfer_id;
+	bool		isnull[3] = {false, false, true};
 
 	args[0] = Int64GetDatum(request_id);
 	args[1] = Int64GetDatum(admin_id);
-	args[2] = Int64GetDatum(transfer_id);
+	args[2] = (Datum) 0;
+	for (int i = 0; i < count; i++)
+		if (results[i].copied)
+		{
+			args[2] = Int64GetDatum(results[i].transfer_id);
+			isnull[2] = false;
+		}
 
 	sg_enter_owner_scope(&scope);
 	sg_spi_connect();
-	(void) sg_execute(&mark_fulfilled_statement, args);
+	(void) sg_execute_nulls(&mark_fulfilled_statement, args, isnull);
 	sg_spi_finish();
 	sg_leave_owner_scope(&scope);
 }
@@ -101,31 +95,29 @@ PG_FUNCTION_INFO_V1(sg_fulfill_transfer_request);
 Datum
 sg_fulfill_transfer_request(PG_FUNCTION_ARGS)
 {
-	TransferRequest request;
+	TransferOrder order;
 	TransferResult *results;
-	int64		admin_id;
 	int64		request_id;
 	int			count;
 
 	/* 42501, then 22023, then SG011; the engine checks the rest in its order. */
-	admin_id = sg_require_acting_admin();
-	transfer_request_init(&request);
-	request.document_ids = sg_distinct_id_arg(fcinfo, 1, &request.document_count);
+	transfer_order_init(&order, sg_require_acting_admin());
+	order.document_ids = sg_distinct_id_arg(fcinfo, 1, &order.document_count);
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("allow_mismatch must not be NULL")));
-	request.allow_mismatch = PG_GETARG_BOOL(2);
-	request.check_student_match = true;
+	order.allow_mismatch = PG_GETARG_BOOL(2);
+	order.check_student_match = true;
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("request_id must not be NULL")));
 	request_id = PG_GETARG_INT64(0);
 
-	lock_request(request_id, &request);
-	results = run_transfer(&request, &count);
-	mark_fulfilled(request_id, admin_id, results, count);
+	lock_request(request_id, &order);
+	results = run_transfer(&order, &count);
+	mark_fulfilled(request_id, order.admin_id, results, count);
 	return_transfer_results(fcinfo, results, count);
 	return (Datum) 0;
 }

@@ -4,10 +4,13 @@
  *	  Module entry point of samegoal_transfer.
  *
  * The module is made of: spi.c (kept statements), owner.c (running as the
- * tables' owner), identity.c (the acting identity, its checks, lookups and
- * argument checks), transfer.c with transfer_sql.c (the transfer engine and
- * its SQL entry), directory*.c (the district directory), purge.c, and
- * xact_block.c (whether the top-level transaction is a transaction block).
+ * tables' owner), identity.c and identity_cache.c (the acting identity and
+ * its checks), args.c (the argument checks), rules.c (the rules C and SQL
+ * both apply, and the names of samegoal.h for SQL), transfer.c with
+ * transfer_sql.c and requests.c (the transfer engine and its SQL entries),
+ * directory*.c (the district directory), purge.c, node.c (the fence of a
+ * state served elsewhere), and xact_block.c (whether the top-level
+ * transaction is a transaction block).
  *
  *-------------------------------------------------------------------------
  */
@@ -15,7 +18,8 @@
 
 #include "fmgr.h"
 
-#include "samegoal.h"
+#include "identity.h"
+#include "xact_block.h"
 
 PG_MODULE_MAGIC;
 

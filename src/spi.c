@@ -94,11 +94,28 @@ check_result(const SgStatement *statement, int rc)
 uint64
 sg_execute(SgStatement *statement, Datum *args)
 {
-	SPIPlanPtr	plan = sg_statement_plan(statement);
+	return sg_execute_nulls(statement, args, NULL);
+}
 
+/*
+ * The same where isnull[i] tells that parameter i is NULL (isnull NULL: none
+ * is).
+ */
+uint64
+sg_execute_nulls(SgStatement *statement, Datum *args, const bool *isnull)
+{
+	SPIPlanPtr	plan = sg_statement_plan(statement);
+	char		nulls[SG_MAX_PARAMS + 1];
+
+	if (isnull != NULL)
+	{
+		for (int i = 0; i < statement->nargs; i++)
+			nulls[i] = isnull[i] ? 'n' : ' ';
+		nulls[statement->nargs] = '\0';
+	}
 	return check_result(statement,
-						SPI_execute_plan(plan, args, NULL, statement->read_only,
-										 statement->max_rows));
+						SPI_execute_plan(plan, args, isnull != NULL ? nulls : NULL,
+										 statement->read_only, statement->max_rows));
 }
 
 /*

@@ -9,9 +9,10 @@
  * Locking. Both district rows are locked FOR SHARE in id order before their
  * settings are read, so a transfer and a change of either district's setting
  * (an UPDATE of the row) never interleave, and two transfers in opposite
- * directions lock in the same order. The trigger on samegoal.transfers takes
- * the same locks. The original documents are locked FOR SHARE, so that they
- * cannot be deleted or changed while they are copied, and the receiving
+ * directions lock in the same order (rules.c, as the trigger on
+ * samegoal.transfers and sg_request_transfer lock them). The original
+ * documents are locked FOR SHARE, so that they cannot be deleted or changed
+ * while they are copied, and the receiving
  * student FOR NO KEY UPDATE, so that two transfers to one student take turns:
  * the second sees the first one's copies and does not copy them again.
  *
@@ -44,19 +45,11 @@
 #include "utils/snapmgr.h"
 
 #include "samegoal.h"
+#include "identity.h"
+#include "owner.h"
+#include "rules.h"
 #include "spi.h"
 #include "transfer.h"
-
-/* How much of a caller's string an error message repeats. */
-#define SG_ECHO_MAX_BYTES 100
-
-/* A district row, as locked and read before the checks. */
-typedef struct DistrictSettings
-{
-	int64		id;				/* 0 when there is no such district */
-	char	   *state;
-	bool		transfers_enabled;
-} DistrictSettings;
 
 /* Everything a transfer needs once the checks have passed. */
 typedef struct TransferParties
@@ -95,64 +88,6 @@ typedef struct CopyPair
 	int64		copy_id;
 } CopyPair;
 
-/* A caller's string for an error message: at most SG_ECHO_MAX_BYTES bytes. */
-static char *
-echo(const char *value)
-{
-	int			len = strlen(value);
-	int			clip;
-
-	if (len <= SG_ECHO_MAX_BYTES)
-		return pstrdup(value);
-	clip = pg_mbcliplen(value, len, SG_ECHO_MAX_BYTES);
-	return psprintf("%.*s...", clip, value);
-}
-
-/*
- * Lock the sending district and, when there is one, the receiving district
- * FOR SHARE, in id order, and read their settings.
- */
-static SgStatement lock_districts_statement =
-SG_STATEMENT("SELECT d.id, d.state, d.transfers_enabled"
-			 "  FROM samegoal.districts d"
-			 " WHERE d.id = ANY (ARRAY[$1, $2])"
-			 " ORDER BY d.id"
-			 "   FOR SHARE",
-			 SPI_OK_SELECT, 2, INT8OID, INT8OID);
-
-static void
-lock_districts(int64 sending_id, int64 receiving_id,
-			   DistrictSettings *sending, DistrictSettings *receiving)
-{
-	Datum		args[2];
-	uint64		nrows;
-
-	args[0] = Int64GetDatum(sending_id);
-	args[1] = Int64GetDatum(receiving_id);
-	nrows = sg_execute(&lock_districts_statement, args);
-
-	memset(sending, 0, sizeof(DistrictSettings));
-	memset(receiving, 0, sizeof(DistrictSettings));
-	for (uint64 row = 0; row < nrows; row++)
-	{
-		bool		isnull;
-		int64		id = sg_result_int64(row, 1);
-		DistrictSettings settings;
-
-		settings.id = id;
-		settings.state = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 2);
-		settings.transfers_enabled =
-			DatumGetBool(SPI_getbinval(SPI_tuptable->vals[row],
-									   SPI_tuptable->tupdesc, 3, &isnull));
-		if (id == sending_id)
-			*sending = settings;
-		if (id == receiving_id)
-			*receiving = settings;
-	}
-	if (sending->id == 0)
-		elog(ERROR, "acting district " INT64_FORMAT " does not exist", sending_id);
-}
-
 /*
  * Lock the requested documents FOR SHARE and return their student. ids are
  * sorted and distinct. SG006 unless every one is a live document of the
@@ -179,8 +114,7 @@ SG_STATEMENT("SELECT d.id, d.student_id FROM samegoal.documents d"
 			 SPI_OK_SELECT, 2, INT8ARRAYOID, INT8OID);
 
 static int64
-lock_documents(ArrayType *id_array, const int64 *ids, int count, int64 district_id,
-			   bool held_catalog)
+lock_documents(ArrayType *id_array, int count, int64 district_id, bool held_catalog)
 {
 	Datum		args[2];
 	uint64		nrows;
@@ -192,18 +126,7 @@ lock_documents(ArrayType *id_array, const int64 *ids, int count, int64 district_
 					   : &lock_documents_statement, args);
 
 	if (nrows < (uint64) count)
-	{
-		/* Both lists are sorted; the first requested id not found is named. */
-		int			i = 0;
-
-		while ((uint64) i < nrows && sg_result_int64(i, 1) == ids[i])
-			i++;
-		ereport(ERROR,
-				(errcode(ERRCODE_SG_DOCUMENT_NOT_FOUND),
-				 errmsg("document not found"),
-				 errdetail("Document " INT64_FORMAT " does not exist, is deleted, or belongs to another district.",
-						   ids[i])));
-	}
+		sg_document_not_found();
 
 	student_id = sg_result_int64(0, 2);
 	for (int row = 1; row < count; row++)
@@ -215,41 +138,10 @@ lock_documents(ArrayType *id_array, const int64 *ids, int count, int64 district_
 	return student_id;
 }
 
-/* The setting checks, in the contract's order: SG001, SG003, SG009, SG010, SG002. */
-static void
-check_districts(const DistrictSettings *sending, const DistrictSettings *receiving,
-				const char *domain)
-{
-	if (!sending->transfers_enabled)
-		ereport(ERROR,
-				(errcode(ERRCODE_SG_SENDER_DISABLED),
-				 errmsg("district-to-district transfer is disabled in the sending district"),
-				 errhint("An administrator of the sending district can enable it with samegoal.sg_set_transfers_enabled(true).")));
-	if (receiving->id == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_SG_NO_SUCH_DISTRICT),
-				 errmsg("no district with domain \"%s\"", echo(domain)),
-				 errhint("Check the domain with the receiving district, or search for it with samegoal.sg_find_district().")));
-	if (receiving->id == sending->id)
-		ereport(ERROR,
-				(errcode(ERRCODE_SG_SAME_DISTRICT),
-				 errmsg("cannot transfer documents to the sending district itself"),
-				 errdetail("The receiving domain is the sending district's own domain.")));
-	if (strcmp(receiving->state, sending->state) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_SG_OTHER_STATE),
-				 errmsg("the receiving district is in another state"),
-				 errdetail("Documents can only be transferred between districts of the same state.")));
-	if (!receiving->transfers_enabled)
-		ereport(ERROR,
-				(errcode(ERRCODE_SG_RECEIVER_DISABLED),
-				 errmsg("district-to-district transfer is disabled in the receiving district"),
-				 errhint("Ask the receiving district to enable District-to-District Transfer.")));
-}
-
 /*
- * Lock the receiving student with this SIS Student ID (exact match) FOR NO KEY
- * UPDATE, so that transfers to one student take turns; SG004 when missing.
+ * Lock the receiving student with this SIS Student ID (exact match), or with
+ * this id (a request's), FOR NO KEY UPDATE, so that transfers to one student
+ * take turns; SG004 when missing.
  */
 static SgStatement lock_student_statement =
 SG_STATEMENT("SELECT s.id FROM samegoal.students s"
@@ -258,33 +150,72 @@ SG_STATEMENT("SELECT s.id FROM samegoal.students s"
 			 "   FOR NO KEY UPDATE",
 			 SPI_OK_SELECT, 2, INT8OID, TEXTOID);
 
+static SgStatement lock_student_by_id_statement =
+SG_STATEMENT("SELECT s.id FROM samegoal.students s"
+			 " WHERE s.district_id = $1"
+			 "   AND s.id = $2"
+			 "   FOR NO KEY UPDATE",
+			 SPI_OK_SELECT, 2, INT8OID, INT8OID);
+
 static int64
-lock_receiving_student(int64 district_id, const char *sis_student_id)
+lock_receiving_student(int64 district_id, const TransferOrder *order)
 {
 	Datum		args[2];
+	const char *sis_student_id = order->receiving_sis_student_id;
 
 	args[0] = Int64GetDatum(district_id);
+	if (order->request_id != 0)
+	{
+		/* The request's student, whom the sender was never told of. */
+		args[1] = Int64GetDatum(order->receiving_student_id);
+		if (sg_execute(&lock_student_by_id_statement, args) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_SG_NO_SUCH_STUDENT),
+					 errmsg("the student the requesting district named is no longer there"),
+					 errhint("Ask the requesting district to make the request again.")));
+		return sg_result_int64(0, 1);
+	}
 	args[1] = CStringGetTextDatum(sis_student_id);
 	if (sg_execute(&lock_student_statement, args) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_SG_NO_SUCH_STUDENT),
 				 errmsg("no student with SIS Student ID \"%s\" in the receiving district",
-						echo(sis_student_id)),
+						sg_echo(sis_student_id)),
 				 errhint("Add the student in the receiving district first.")));
 	return sg_result_int64(0, 1);
 }
 
 /*
- * The owner of the copies, by login (sg_find_active_user); SG005 when there is
- * none. Answering a request, the login is the requester's choice, which the
- * sender was never told: the error does not show it.
+ * The owner of the copies, by login (sg_find_active_user), or the request's
+ * owner while still active; SG005 when there is none. Answering a request,
+ * the owner is the requester's choice, which the sender was never told: the
+ * error does not show it.
  */
-static int64
-find_receiving_owner(int64 district_id, const char *login, bool answering_request)
-{
-	int64		owner_id = sg_find_active_user(district_id, login);
+static SgStatement active_owner_statement =
+SG_STATEMENT_WITH(SG_FIRST_ROW,
+				  "SELECT u.id FROM samegoal.users u"
+				  " WHERE u.district_id = $1 AND u.id = $2 AND u.is_active",
+				  SPI_OK_SELECT, 2, INT8OID, INT8OID);
 
-	if (owner_id == 0 && answering_request)
+static int64
+find_receiving_owner(int64 district_id, const TransferOrder *order)
+{
+	int64		owner_id = 0;
+	const char *login = order->receiving_owner;
+
+	if (order->request_id != 0)
+	{
+		Datum		args[2];
+
+		args[0] = Int64GetDatum(district_id);
+		args[1] = Int64GetDatum(order->receiving_owner_id);
+		if (sg_execute(&active_owner_statement, args) == 1)
+			owner_id = sg_result_int64(0, 1);
+	}
+	else
+		owner_id = sg_find_active_user(district_id, login);
+
+	if (owner_id == 0 && order->request_id != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_SG_NO_SUCH_USER),
 				 errmsg("the owner the requesting district named is no longer an active user there"),
@@ -293,7 +224,7 @@ find_receiving_owner(int64 district_id, const char *login, bool answering_reques
 		ereport(ERROR,
 				(errcode(ERRCODE_SG_NO_SUCH_USER),
 				 errmsg("no active user with username or email \"%s\" in the receiving district",
-						echo(login)),
+						sg_echo(login)),
 				 errhint("Ask the receiving district which user should own the documents.")));
 	return owner_id;
 }
@@ -687,7 +618,7 @@ record_documents(const TransferParties *parties, int64 transfer_id,
  * session may LISTEN on any channel: ids and a count only.
  */
 static SgStatement notify_statement =
-SG_STATEMENT("SELECT pg_catalog.pg_notify('samegoal_transfer',"
+SG_STATEMENT("SELECT pg_catalog.pg_notify('" SG_CHANNEL_TRANSFER "',"
 			 " pg_catalog.json_build_object('transfer_id', $1,"
 			 "  'receiving_district_id', $2, 'receiving_owner_id', $3,"
 			 "  'document_count', $4)::pg_catalog.text)",
@@ -770,38 +701,42 @@ copy_missing(const TransferParties *parties, const int64 *ids, int count,
  * results, allocated in the caller's memory context, one per distinct id.
  */
 static TransferResult *
-transfer(const TransferRequest *request, int *result_count)
+transfer(const TransferOrder *order, int *result_count)
 {
 	TransferParties parties;
-	DistrictSettings sending;
-	DistrictSettings receiving;
-	int			count = request->document_count;
-	int64	   *ids = sg_int64_values(request->document_ids, count);
+	SgDistrictSettings sending;
+	SgDistrictSettings receiving;
+	int			count = order->document_count;
+	int64	   *ids = sg_int64_values(order->document_ids, count);
 	TransferResult *results;
 	int			existing;
 
-	parties.admin_id = sg_require_acting_admin();
+	/* The caller checked the acting administrator (42501) once. */
+	Assert(order->admin_id != 0);
+	parties.admin_id = order->admin_id;
 	parties.sending_district_id = sg_acting_district_id();
-	parties.request_id = request->request_id;
+	parties.request_id = order->request_id;
 	parties.held_catalog = sg_has_held_arrivals();
 	parties.held = false;
 
 	/* Lock both districts before anything is read from them. */
-	parties.receiving_district_id = sg_find_district_id(request->receiving_domain);
-	lock_districts(parties.sending_district_id, parties.receiving_district_id,
-				   &sending, &receiving);
+	parties.receiving_district_id = order->request_id != 0 ? order->receiving_district_id
+		: sg_find_district_id(order->receiving_domain);
+	sg_lock_districts(parties.sending_district_id, parties.receiving_district_id,
+					  &sending, &receiving);
+	if (sending.id == 0)
+		elog(ERROR, "acting district " INT64_FORMAT " does not exist",
+			 parties.sending_district_id);
 
 	/* SG006, SG007; then SG001, SG003, SG009, SG010, SG002; then SG004, SG005, SG012 */
-	parties.sending_student_id = lock_documents(request->document_ids, ids, count,
+	parties.sending_student_id = lock_documents(order->document_ids, count,
 												parties.sending_district_id,
 												parties.held_catalog);
-	check_districts(&sending, &receiving, request->receiving_domain);
-	parties.receiving_student_id =
-		lock_receiving_student(parties.receiving_district_id,
-							   request->receiving_sis_student_id);
-	parties.receiving_owner_id = find_receiving_owner(parties.receiving_district_id,
-													  request->receiving_owner,
-													  request->request_id != 0);
+	sg_check_district_settings(&sending, &receiving, order->receiving_domain,
+							   SG_SETTINGS_TRANSFER);
+	parties.receiving_student_id = lock_receiving_student(parties.receiving_district_id,
+														  order);
+	parties.receiving_owner_id = find_receiving_owner(parties.receiving_district_id, order);
 
 	/*
 	 * The students compared, right after SG005. Only a call through a 1.1
@@ -812,13 +747,13 @@ transfer(const TransferRequest *request, int *result_count)
 	 * every transfer, and a mismatch holds the copies; a request's fulfilment,
 	 * and a catalog older than 1.3, refuse it (SG012).
 	 */
-	if (request->check_student_match)
+	if (order->check_student_match)
 	{
 		bool		match = students_match(&parties);
 
-		if (!match && !request->allow_mismatch)
+		if (!match && !order->allow_mismatch)
 		{
-			if (parties.held_catalog && request->request_id == 0)
+			if (parties.held_catalog && order->request_id == 0)
 				parties.held = true;
 			else
 				refuse_mismatch();
@@ -827,38 +762,39 @@ transfer(const TransferRequest *request, int *result_count)
 
 	results = SPI_palloc(sizeof(TransferResult) * count);
 	memset(results, 0, sizeof(TransferResult) * count);
-	existing = find_live_copies(&parties, request->document_ids, ids, count, results);
+	existing = find_live_copies(&parties, order->document_ids, ids, count, results);
 	copy_missing(&parties, ids, count, existing, results);
 
 	*result_count = count;
 	return results;
 }
 
-/* A request with the defaults of the optional fields. */
+/* An order with the defaults of the optional fields, for this administrator. */
 void
-transfer_request_init(TransferRequest *request)
+transfer_order_init(TransferOrder *order, int64 admin_id)
 {
-	memset(request, 0, sizeof(TransferRequest));
-	request->check_student_match = false;
-	request->allow_mismatch = false;
-	request->request_id = 0;
+	memset(order, 0, sizeof(TransferOrder));
+	order->admin_id = admin_id;
+	order->check_student_match = false;
+	order->allow_mismatch = false;
+	order->request_id = 0;
 }
 
 /*
- * Run a transfer as the acting administrator (42501 when the session does not
- * act as one), with the checks of the contract in its order from SG006 on,
- * all or nothing. Returns one result per requested document, sorted by
- * source document id, allocated in the caller's memory context.
+ * Run a transfer for the acting administrator whom the caller checked, with
+ * the checks of the contract in its order from SG006 on, all or nothing.
+ * Returns one result per requested document, sorted by source document id,
+ * allocated in the caller's memory context.
  */
 TransferResult *
-run_transfer(const TransferRequest *request, int *result_count)
+run_transfer(const TransferOrder *order, int *result_count)
 {
 	SgOwnerScope scope;
 	TransferResult *results;
 
 	sg_enter_owner_scope(&scope);
 	sg_spi_connect();
-	results = transfer(request, result_count);
+	results = transfer(order, result_count);
 	sg_spi_finish();
 	sg_leave_owner_scope(&scope);
 	return results;

@@ -2,7 +2,8 @@
  *
  * transfer_sql.c
  *	  sg_transfer_documents: the SQL entry of the transfer engine. It checks
- *	  and converts the arguments into a TransferRequest, runs it with
+ *	  the acting administrator once, converts the arguments into a
+ *	  TransferOrder, runs it with
  *	  run_transfer (transfer.c), and returns the results as a table.
  *
  * The same library serves the 1.0 declaration, with four arguments, and the
@@ -20,18 +21,20 @@
 #include "utils/tuplestore.h"
 
 #include "samegoal.h"
+#include "args.h"
+#include "identity.h"
 #include "transfer.h"
 
 #define TRANSFER_RESULT_COLUMNS 4
 
 /*
- * The request of a call; 22023 for an argument that is NULL or blank, an
- * empty array or one holding a NULL.
+ * The order of a call, for this administrator; 22023 for an argument that is
+ * NULL or blank, an empty array or one holding a NULL.
  */
 static void
-parse_transfer_arguments(FunctionCallInfo fcinfo, TransferRequest *request)
+parse_transfer_arguments(FunctionCallInfo fcinfo, int64 admin_id, TransferOrder *request)
 {
-	transfer_request_init(request);
+	transfer_order_init(request, admin_id);
 	request->document_ids = sg_distinct_id_arg(fcinfo, 0, &request->document_count);
 	request->receiving_domain = sg_required_text_arg(fcinfo, 1, "receiving_domain");
 	request->receiving_sis_student_id =
@@ -77,14 +80,13 @@ PG_FUNCTION_INFO_V1(sg_transfer_documents);
 Datum
 sg_transfer_documents(PG_FUNCTION_ARGS)
 {
-	TransferRequest request;
+	TransferOrder order;
 	TransferResult *results;
 	int			count;
 
-	/* The contract orders 42501 before 22023; run_transfer checks again. */
-	(void) sg_require_acting_admin();
-	parse_transfer_arguments(fcinfo, &request);
-	results = run_transfer(&request, &count);
+	/* The contract orders 42501 before 22023. */
+	parse_transfer_arguments(fcinfo, sg_require_acting_admin(), &order);
+	results = run_transfer(&order, &count);
 	return_transfer_results(fcinfo, results, count);
 	return (Datum) 0;
 }

@@ -52,6 +52,7 @@
 #include "tcop/utility.h"
 
 #include "samegoal.h"
+#include "xact_block.h"
 
 /* The top-level transaction last seen at nesting level 1, and its answer. */
 typedef struct TopLevelBlock

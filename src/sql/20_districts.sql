@@ -60,9 +60,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    new_name text := NULLIF(btrim(sg_set_transfer_coordinator.name, E' \t\r\n\x0B\f'), '');
-    new_email text := NULLIF(btrim(sg_set_transfer_coordinator.email, E' \t\r\n\x0B\f'), '');
-    new_phone text := NULLIF(btrim(sg_set_transfer_coordinator.phone, E' \t\r\n\x0B\f'), '');
+    new_name text := NULLIF(samegoal.sg_trim(sg_set_transfer_coordinator.name), '');
+    new_email text := NULLIF(samegoal.sg_trim(sg_set_transfer_coordinator.email), '');
+    new_phone text := NULLIF(samegoal.sg_trim(sg_set_transfer_coordinator.phone), '');
 BEGIN
     PERFORM samegoal.sg_require_admin();
     IF char_length(new_name) > 200 OR char_length(new_email) > 200 OR char_length(new_phone) > 200 THEN

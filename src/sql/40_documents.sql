@@ -259,8 +259,7 @@ BEGIN
              ORDER BY d.id
                FOR UPDATE) l;
     IF locked_count < cardinality(wanted) THEN
-        RAISE EXCEPTION 'document not found' USING ERRCODE = 'SG006',
-            DETAIL = 'No document with that id exists in this district.';
+        PERFORM samegoal.sg_document_not_found();
     END IF;
     IF others_count > 0 AND NOT actor.is_admin THEN
         RAISE EXCEPTION 'permission denied: only the owner of a document or an administrator may delete or restore it'
@@ -293,7 +292,7 @@ BEGIN
             RAISE;
         END IF;
         RAISE EXCEPTION 'the student already holds a live copy of that original'
-            USING ERRCODE = 'SG013',
+            USING ERRCODE = samegoal.sg_sqlstate('live_copy_exists'),
                   DETAIL = 'A received copy cannot be restored while another copy of the same original is live on the same student.',
                   HINT = 'Delete the other copy first, or keep it.';
     END;

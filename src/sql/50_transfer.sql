@@ -195,9 +195,11 @@ ALTER TABLE samegoal.transfers ENABLE ALWAYS TRIGGER transfers_parties;
 
 -- The setting rules, for every writer of samegoal.transfers, superusers
 -- included: SG001, SG009, SG010 and SG002, in the order sg_transfer_documents
--- checks them. Both district rows are locked FOR SHARE in id order, as
--- sg_transfer_documents locks them, so a change of either setting (an UPDATE
--- of the district row) waits for the transfer to end, or the transfer for it.
+-- checks them, with the same messages. Both district rows are locked FOR SHARE
+-- in id order, as sg_transfer_documents locks them: the one implementation
+-- the transfer engine runs (sg_check_districts, src/rules.c). So a change of
+-- either setting (an UPDATE of the district row) waits for the transfer to
+-- end, or the transfer for it. A missing district is left to the foreign keys.
 --
 -- They apply to transfers made now. A row whose initiated_at is earlier than the
 -- writing transaction's start records a transfer that was checked when it was
@@ -209,54 +211,11 @@ RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    district record;
-    sending_state text;
-    sending_enabled boolean;
-    receiving_state text;
-    receiving_enabled boolean;
 BEGIN
     IF NEW.initiated_at < transaction_timestamp() THEN
         RETURN NEW;
     END IF;
-    FOR district IN
-        SELECT d.id, d.state, d.transfers_enabled
-          FROM samegoal.districts d
-         WHERE d.id IN (NEW.sending_district_id, NEW.receiving_district_id)
-         ORDER BY d.id
-           FOR SHARE
-    LOOP
-        IF district.id = NEW.sending_district_id THEN
-            sending_state := district.state;
-            sending_enabled := district.transfers_enabled;
-        END IF;
-        IF district.id = NEW.receiving_district_id THEN
-            receiving_state := district.state;
-            receiving_enabled := district.transfers_enabled;
-        END IF;
-    END LOOP;
-    -- A missing district is left to the foreign keys.
-    IF sending_state IS NULL OR receiving_state IS NULL THEN
-        RETURN NEW;
-    END IF;
-
-    IF NOT sending_enabled THEN
-        RAISE EXCEPTION 'district-to-district transfer is disabled in the sending district'
-            USING ERRCODE = 'SG001';
-    END IF;
-    IF NEW.sending_district_id = NEW.receiving_district_id THEN
-        RAISE EXCEPTION 'cannot transfer documents to the sending district itself'
-            USING ERRCODE = 'SG009';
-    END IF;
-    IF sending_state <> receiving_state THEN
-        RAISE EXCEPTION 'the receiving district is in another state'
-            USING ERRCODE = 'SG010',
-                  DETAIL = 'Documents can only be transferred between districts of the same state.';
-    END IF;
-    IF NOT receiving_enabled THEN
-        RAISE EXCEPTION 'district-to-district transfer is disabled in the receiving district'
-            USING ERRCODE = 'SG002';
-    END IF;
+    PERFORM samegoal.sg_check_districts(NEW.sending_district_id, NEW.receiving_district_id, NULL, false);
     RETURN NEW;
 END
 $$;

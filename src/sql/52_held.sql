@@ -92,7 +92,7 @@ BEGIN
                       AND a.transfer_id = t.id AND a.held)
        FOR UPDATE OF t;
     IF transfer.id IS NULL THEN
-        RAISE EXCEPTION 'no held transfer with that id' USING ERRCODE = 'SG006',
+        RAISE EXCEPTION 'no held transfer with that id' USING ERRCODE = samegoal.sg_sqlstate('not_found'),
             DETAIL = 'No transfer with that id was received held by this district and awaits a decision.';
     END IF;
     RETURN transfer;
@@ -164,7 +164,7 @@ BEGIN
        FOR NO KEY UPDATE;
     IF target IS NULL THEN
         RAISE EXCEPTION 'no student with SIS Student ID "%" in this district', left(sis_student_id, 100)
-            USING ERRCODE = 'SG004', HINT = 'Add the student first.';
+            USING ERRCODE = samegoal.sg_sqlstate('no_such_student'), HINT = 'Add the student first.';
     END IF;
 
     copies := ARRAY(SELECT d.id FROM samegoal.documents d
@@ -238,12 +238,12 @@ BEGIN
 
     UPDATE samegoal.transfers t
        SET returned_at = clock_timestamp(), returned_by = admin.id,
-           return_reason = btrim(reason, E' \t\r\n\x0B\f')
+           return_reason = samegoal.sg_trim(reason)
      WHERE t.id = transfer.id;
     UPDATE samegoal.transfer_arrivals a
        SET sent_first_name = NULL, sent_last_name = NULL, sent_birth_date = NULL
      WHERE a.receiving_district_id = admin.district_id AND a.transfer_id = transfer.id;
-    PERFORM pg_notify('samegoal_transfer',
+    PERFORM pg_notify(samegoal.sg_channel('transfer'),
                       json_build_object('event', 'returned', 'transfer_id', transfer.id)::text);
     RETURN purged;
 END

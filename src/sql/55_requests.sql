@@ -106,30 +106,6 @@ CREATE TRIGGER transfer_requests_kept_truncate
 ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept;
 ALTER TABLE samegoal.transfer_requests ENABLE ALWAYS TRIGGER transfer_requests_kept_truncate;
 
--- A text argument that must be given, not blank, and, when max_length is not
--- NULL, at most max_length characters long (22023).
-CREATE FUNCTION samegoal.sg_require_text(value text, argument_name text, max_length integer)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF value IS NULL THEN
-        RAISE EXCEPTION '% must not be NULL', argument_name USING ERRCODE = '22023';
-    END IF;
-    IF btrim(value, E' \t\r\n\x0B\f') = '' THEN
-        RAISE EXCEPTION '% must not be blank', argument_name USING ERRCODE = '22023';
-    END IF;
-    IF max_length IS NOT NULL AND char_length(value) > max_length THEN
-        RAISE EXCEPTION '% must be at most % characters long', argument_name, max_length USING ERRCODE = '22023';
-    END IF;
-    RETURN value;
-END
-$$;
-
-COMMENT ON FUNCTION samegoal.sg_require_text(text, text, integer) IS
-'Internal: the value, or 22023 when it is NULL, blank or longer than max_length (when given)';
-
 -- The request the acting district may answer (the district asked, answering
 -- = true) or withdraw (the requesting district), locked FOR UPDATE so that
 -- answers take turns: SG011 unless it is pending and unexpired. Missing,
@@ -150,7 +126,7 @@ BEGIN
        FOR UPDATE;
     IF request.id IS NULL OR request.status <> 'pending' OR request.expires_at <= clock_timestamp() THEN
         RAISE EXCEPTION 'no open transfer request with that id'
-            USING ERRCODE = 'SG011',
+            USING ERRCODE = samegoal.sg_sqlstate('request_not_open'),
                   DETAIL = CASE WHEN answering
                                 THEN 'The request does not exist, was not addressed to this district, has expired, or was already answered or cancelled.'
                                 ELSE 'The request does not exist, was not made by this district, has expired, or was already answered or cancelled.' END;
@@ -169,7 +145,7 @@ RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT pg_notify('samegoal_transfer_request',
+SELECT pg_notify(samegoal.sg_channel('transfer_request'),
                  json_build_object('request_id', r.id, 'requesting_district_id', r.requesting_district_id,
                                    'sending_district_id', r.sending_district_id)::text)
   FROM samegoal.transfer_requests r
@@ -213,7 +189,6 @@ DECLARE
     admin samegoal.users;
     requester samegoal.districts;
     asked samegoal.districts;
-    district samegoal.districts;
     asked_id bigint;
     student samegoal.students;
     owner_id bigint;
@@ -232,37 +207,15 @@ BEGIN
         RAISE EXCEPTION 'sending_sis_student_id must be at most 20 characters long' USING ERRCODE = '22023';
     END IF;
 
-    -- Both district rows FOR SHARE in id order, as a transfer locks them: a
-    -- change of either setting waits for the request, or the request for it.
-    SELECT d.id INTO asked_id FROM samegoal.districts d
-     WHERE lower(d.domain) = lower(btrim(sending_domain, E' \t\r\n\x0B\f'));
-    FOR district IN
-        SELECT d.* FROM samegoal.districts d
-         WHERE d.id IN (admin.district_id, asked_id) ORDER BY d.id FOR SHARE
-    LOOP
-        IF district.id = admin.district_id THEN requester := district; END IF;
-        IF district.id = asked_id THEN asked := district; END IF;
-    END LOOP;
-
-    IF asked.id IS NULL THEN
-        RAISE EXCEPTION 'no district with domain "%"', left(sending_domain, 100)
-            USING ERRCODE = 'SG003',
-                  HINT = 'Check the domain with the other district, or search for it with samegoal.sg_find_district().';
-    END IF;
-    IF asked.id = requester.id THEN
-        RAISE EXCEPTION 'cannot request documents from the requesting district itself' USING ERRCODE = 'SG009';
-    END IF;
-    IF asked.state <> requester.state THEN
-        RAISE EXCEPTION 'the other district is in another state' USING ERRCODE = 'SG010',
-            DETAIL = 'Documents can only be transferred between districts of the same state.';
-    END IF;
-    IF NOT requester.transfers_enabled THEN
-        RAISE EXCEPTION 'district-to-district transfer is disabled in the requesting district' USING ERRCODE = 'SG002',
-            HINT = 'An administrator of this district can enable it with samegoal.sg_set_transfers_enabled(true).';
-    END IF;
-    IF NOT asked.transfers_enabled THEN
-        RAISE EXCEPTION 'district-to-district transfer is disabled in the other district' USING ERRCODE = 'SG001';
-    END IF;
+    -- The district asked by the domain rule of sg_act_as and a transfer; both
+    -- district rows FOR SHARE in id order and the setting rules checked in a
+    -- request's order (SG003, SG009, SG010, SG002, SG001), as a transfer locks
+    -- and checks them (src/rules.c): a change of either setting waits for the
+    -- request, or the request for it.
+    asked_id := samegoal.sg_district_by_domain(sending_domain);
+    PERFORM samegoal.sg_check_districts(asked_id, admin.district_id, sending_domain, true);
+    SELECT d.* INTO requester FROM samegoal.districts d WHERE d.id = admin.district_id;
+    SELECT d.* INTO asked FROM samegoal.districts d WHERE d.id = asked_id;
 
     -- The student FOR NO KEY UPDATE: two requests for one student take turns, and
     -- the second finds the first.
@@ -271,16 +224,13 @@ BEGIN
        FOR NO KEY UPDATE;
     IF student.id IS NULL THEN
         RAISE EXCEPTION 'no student with SIS Student ID "%" in this district', left(receiving_sis_student_id, 100)
-            USING ERRCODE = 'SG004', HINT = 'Add the student first.';
+            USING ERRCODE = samegoal.sg_sqlstate('no_such_student'), HINT = 'Add the student first.';
     END IF;
-    SELECT u.id INTO owner_id FROM samegoal.users u
-     WHERE u.district_id = requester.id AND u.is_active
-       AND (lower(u.username) = lower(receiving_owner) OR lower(u.email) = lower(receiving_owner))
-     ORDER BY lower(u.username) = lower(receiving_owner) DESC
-     LIMIT 1;
+    -- The owner by the login rule of sg_act_as and a transfer.
+    owner_id := samegoal.sg_user_by_login(requester.id, receiving_owner);
     IF owner_id IS NULL THEN
         RAISE EXCEPTION 'no active user with username or email "%" in this district', left(receiving_owner, 100)
-            USING ERRCODE = 'SG005';
+            USING ERRCODE = samegoal.sg_sqlstate('no_such_user');
     END IF;
 
     SELECT r.id INTO existing FROM samegoal.transfer_requests r
@@ -300,8 +250,8 @@ BEGIN
     VALUES (requester.id, asked.id, student.id, owner_id,
             admin.id, made_at, requester.domain, requester.name, admin.full_name,
             admin.email, student.first_name, student.last_name, student.birth_date,
-            NULLIF(btrim(sending_sis_student_id, E' \t\r\n\x0B\f'), ''),
-            NULLIF(btrim(note, E' \t\r\n\x0B\f'), ''), made_at + interval '30 days',
+            NULLIF(samegoal.sg_trim(sending_sis_student_id), ''),
+            NULLIF(samegoal.sg_trim(note), ''), made_at + interval '30 days',
             samegoal.sg_request_due_on(asked.id, made_at))
     RETURNING id INTO new_id;
 
@@ -344,7 +294,7 @@ BEGIN
     END IF;
     request := samegoal.sg_lock_open_request(request_id, answering);
     PERFORM samegoal.sg_set_request_status(request.id, CASE WHEN answering THEN 'declined' ELSE 'cancelled' END,
-                                           admin_id, btrim(reason, E' \t\r\n\x0B\f'), NULL);
+                                           admin_id, samegoal.sg_trim(reason), NULL);
 END
 $$;
 

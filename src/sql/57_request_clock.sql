@@ -166,9 +166,9 @@ BEGIN
     END IF;
     request := samegoal.sg_lock_open_request(request_id, true);
     UPDATE samegoal.transfer_requests r
-       SET delay_reason = btrim(reason, E' \t\r\n\x0B\f'), delayed_until = until, delayed_at = clock_timestamp()
+       SET delay_reason = samegoal.sg_trim(reason), delayed_until = until, delayed_at = clock_timestamp()
      WHERE r.id = request.id;
-    PERFORM pg_notify('samegoal_transfer_request',
+    PERFORM pg_notify(samegoal.sg_channel('transfer_request'),
                       json_build_object('event', 'delayed', 'request_id', request.id,
                                         'requesting_district_id', request.requesting_district_id,
                                         'sending_district_id', request.sending_district_id)::text);
