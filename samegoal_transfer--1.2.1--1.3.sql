@@ -1075,8 +1075,10 @@ CREATE TRIGGER document_files_write
 -- references concurrently take turns on the content row (FOR NO KEY UPDATE,
 -- which a transfer's foreign key check does not wait for): the second then
 -- sees the first's deletion, in READ COMMITTED by its next statement's
--- snapshot, in REPEATABLE READ by failing to lock the file the other deleted
--- (40001, to be retried) rather than keeping content nothing refers to. The
+-- snapshot; under a transaction snapshot, by failing to lock the file the
+-- other deleted (40001, to be retried) rather than keeping content nothing
+-- refers to (only there are the other references locked: in READ COMMITTED
+-- that would wait for a concurrent change of those files for nothing). The
 -- foreign key from files stands behind all of it: no file refers to deleted
 -- bytes.
 CREATE FUNCTION samegoal.sg_free_contents()
@@ -1097,7 +1099,9 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM FROM samegoal.file_contents c WHERE c.id = ANY (candidates) ORDER BY c.id FOR NO KEY UPDATE;
-    PERFORM FROM samegoal.files f WHERE f.content_id = ANY (candidates) FOR KEY SHARE;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        PERFORM FROM samegoal.files f WHERE f.content_id = ANY (candidates) FOR KEY SHARE;
+    END IF;
     DELETE FROM samegoal.file_contents c
      WHERE c.id = ANY (candidates)
        AND NOT EXISTS (SELECT FROM samegoal.files f WHERE f.content_id = c.id);
