@@ -1287,7 +1287,7 @@ BEGIN
     PERFORM FROM samegoal.transfers t
      WHERE t.id = sg_verify_transfer.transfer_id AND t.receiving_district_id = district;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'transfer not found' USING ERRCODE = 'SG006',
+        RAISE EXCEPTION 'transfer not found' USING ERRCODE = samegoal.sg_sqlstate('not_found'),
             DETAIL = 'No transfer with that id was received by this district.';
     END IF;
     RETURN QUERY SELECT * FROM samegoal.sg_transfer_verification(sg_verify_transfer.transfer_id);
@@ -1313,7 +1313,7 @@ BEGIN
      WHERE t.id = sg_acknowledge_transfer.transfer_id AND t.receiving_district_id = actor.district_id
        FOR UPDATE;
     IF transfer.id IS NULL THEN
-        RAISE EXCEPTION 'transfer not found' USING ERRCODE = 'SG006',
+        RAISE EXCEPTION 'transfer not found' USING ERRCODE = samegoal.sg_sqlstate('not_found'),
             DETAIL = 'No transfer with that id was received by this district.';
     END IF;
     IF transfer.receiving_owner_id <> actor.id AND NOT actor.is_admin THEN
@@ -1464,7 +1464,7 @@ BEGIN
        FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'state % is not marked moved_out on this node', sg_release_state.state
-            USING ERRCODE = 'SG014',
+            USING ERRCODE = samegoal.sg_sqlstate('served_elsewhere'),
                   HINT = 'Mark it with UPDATE samegoal.node_states SET status = ''moved_out'' once another node serves it and replication to that node has stopped.';
     END IF;
 

@@ -31,6 +31,8 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 
+#include "identity.h"
+#include "owner.h"
 #include "samegoal.h"
 #include "spi.h"
 

@@ -356,7 +356,7 @@ BEGIN
     PERFORM FROM samegoal.transfers t
      WHERE t.id = sg_verify_transfer.transfer_id AND t.receiving_district_id = district;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'transfer not found' USING ERRCODE = 'SG006',
+        RAISE EXCEPTION 'transfer not found' USING ERRCODE = samegoal.sg_sqlstate('not_found'),
             DETAIL = 'No transfer with that id was received by this district.';
     END IF;
     RETURN QUERY SELECT * FROM samegoal.sg_transfer_verification(sg_verify_transfer.transfer_id);

@@ -336,7 +336,7 @@ BEGIN
      WHERE t.id = sg_acknowledge_transfer.transfer_id AND t.receiving_district_id = actor.district_id
        FOR UPDATE;
     IF transfer.id IS NULL THEN
-        RAISE EXCEPTION 'transfer not found' USING ERRCODE = 'SG006',
+        RAISE EXCEPTION 'transfer not found' USING ERRCODE = samegoal.sg_sqlstate('not_found'),
             DETAIL = 'No transfer with that id was received by this district.';
     END IF;
     IF transfer.receiving_owner_id <> actor.id AND NOT actor.is_admin THEN

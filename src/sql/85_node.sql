@@ -217,7 +217,7 @@ BEGIN
        FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'state % is not marked moved_out on this node', sg_release_state.state
-            USING ERRCODE = 'SG014',
+            USING ERRCODE = samegoal.sg_sqlstate('served_elsewhere'),
                   HINT = 'Mark it with UPDATE samegoal.node_states SET status = ''moved_out'' once another node serves it and replication to that node has stopped.';
     END IF;
 
