@@ -366,5 +366,47 @@ $$;
 COMMENT ON FUNCTION samegoal.sg_verify_transfer(bigint) IS
 'The receiving district: each document content and file a transfer sent, its SHA-256 as sent and as held now, and whether they agree (a purged copy: held_sha256 NULL, not verified)';
 
+-- The acknowledgement: the receiving district says it has reviewed the
+-- transfer, and records what verified. SG006 first, so that a user of a third
+-- district learns nothing of the transfer; then 42501 for a user of the
+-- receiving district who neither owns the copies nor is an admin.
+CREATE FUNCTION samegoal.sg_acknowledge_transfer(transfer_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor samegoal.users;
+    transfer samegoal.transfers;
+BEGIN
+    SELECT u.* INTO actor FROM samegoal.users u WHERE u.id = samegoal.sg_require_user();
+    SELECT t.* INTO transfer FROM samegoal.transfers t
+     WHERE t.id = sg_acknowledge_transfer.transfer_id AND t.receiving_district_id = actor.district_id
+       FOR UPDATE;
+    IF transfer.id IS NULL THEN
+        RAISE EXCEPTION 'transfer not found' USING ERRCODE = samegoal.sg_sqlstate('not_found'),
+            DETAIL = 'No transfer with that id was received by this district.';
+    END IF;
+    IF transfer.receiving_owner_id <> actor.id AND NOT actor.is_admin THEN
+        RAISE EXCEPTION 'permission denied: only the owner of the copies or an administrator may acknowledge a transfer'
+            USING ERRCODE = '42501';
+    END IF;
+    IF transfer.acknowledged_at IS NULL THEN
+        -- As an X12 131 acknowledgement echoes what arrived: how much of what
+        -- was sent the district holds as sent, now.
+        UPDATE samegoal.transfers t
+           SET acknowledged_at = clock_timestamp(), acknowledged_by = actor.id,
+               (acknowledged_verified, acknowledged_total) =
+                   (SELECT count(*) FILTER (WHERE v.verified), count(*)
+                      FROM samegoal.sg_transfer_verification(transfer.id) v)
+         WHERE t.id = transfer.id;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_acknowledge_transfer(bigint) IS
+'The owner of the copies or an admin of the receiving district: mark a received transfer as reviewed (once), recording how many of its contents and files were held as sent (sg_verify_transfer)';
+
 GRANT EXECUTE ON FUNCTION samegoal.sg_transfer_documents(bigint[], text, text, text, boolean) TO samegoal_app;
+GRANT EXECUTE ON FUNCTION samegoal.sg_acknowledge_transfer(bigint) TO samegoal_app;
 GRANT EXECUTE ON FUNCTION samegoal.sg_verify_transfer(bigint) TO samegoal_app;

@@ -14,6 +14,46 @@
 -- session's), so that a client's setting does not move them when the database
 -- has one.
 
+-- The date of a moment, and the one rule of lateness, which the inbox shows.
+
+-- The database's time zone: its own setting (ALTER DATABASE ... SET TimeZone),
+-- else the session's.
+CREATE FUNCTION samegoal.sg_local_date(at timestamptz)
+RETURNS date
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT (at AT TIME ZONE coalesce(
+           (SELECT substr(c, strpos(c, '=') + 1)
+              FROM pg_db_role_setting s, unnest(s.setconfig) c
+             WHERE s.setdatabase = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+               AND s.setrole = 0 AND lower(split_part(c, '=', 1)) = 'timezone'
+             LIMIT 1),
+           current_setting('TimeZone')))::date
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_local_date(timestamptz) IS
+'Internal: the date of a moment in the database''s time zone (its TimeZone setting, else the session''s)';
+
+-- The one rule of lateness: a pending request is overdue when today is after
+-- its due date, or after the date of a notice of delay given in time (before
+-- the due date had passed). A notice given late excuses nothing.
+CREATE FUNCTION samegoal.sg_request_overdue(request samegoal.transfer_requests)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT request.status = 'pending'
+   AND samegoal.sg_local_date(clock_timestamp()) >
+       CASE WHEN request.delayed_at IS NOT NULL
+                 AND samegoal.sg_local_date(request.delayed_at) <= request.due_on
+            THEN request.delayed_until
+            ELSE request.due_on END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_request_overdue(samegoal.transfer_requests) IS
+'Whether a request is overdue now: pending, and today after its due date (or after the date of a notice of delay given in time); samegoal.sg_request_overdue(r) for a row r of transfer_requests';
+
 CREATE TABLE samegoal.state_transfer_rules (
     state                   text PRIMARY KEY
                             CONSTRAINT state_transfer_rules_state_code CHECK (state ~ '^[A-Z]{2}$'),
