@@ -20,12 +20,18 @@
  * ids: the documents, their files and the transfer_documents rows are each
  * copied by one INSERT ... SELECT, whatever the number of documents.
  *
+ * Files stored once (1.3). A copy's file refers to the content of the
+ * original's (samegoal.files.content_id) instead of copying its bytes, so a
+ * transfer writes rows, never bytes, and the same statement writes the
+ * manifest (samegoal.transfer_files) with each file's size and SHA-256 as
+ * sent; transfer_documents keeps each original's content_sha256.
+ *
  * Held arrivals (1.3). Where the catalog has samegoal.transfer_arrivals (as a
  * member of the extension), a transfer whose students do not match is not
  * refused: its copies arrive held. The sender must learn nothing from that, so
  * a held and a live arrival run the same statements and write the same rows
  * of the same sizes, the comparison included: the held flag is a parameter of
- * the copies' INSERTs (documents.held, document_files.held, rows the sender
+ * the copies' INSERTs (documents.held, files.held, rows the sender
  * cannot read), and the arrival row, written for every transfer, always
  * carries the sending student's names; the record the sender reads, the
  * result rows and the notification do not depend on it. A fulfilled request
