@@ -118,6 +118,11 @@ SELECT 'tombstone ' || p.document_id || ': document or file still there'
   FROM samegoal.purged_documents p
  WHERE EXISTS (SELECT FROM samegoal.documents d WHERE d.id = p.document_id)
     OR EXISTS (SELECT FROM samegoal.document_files f WHERE f.document_id = p.document_id)
+UNION ALL
+-- each stored content (1.3): referred to by a file
+SELECT 'content ' || c.id || ': no file refers to it'
+  FROM samegoal.file_contents c
+ WHERE NOT EXISTS (SELECT FROM samegoal.files f WHERE f.content_id = c.id)
 LIMIT 10;
 SQL
 )
