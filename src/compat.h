@@ -49,4 +49,12 @@
 #define SG_PRIMARY_KEY_INDEX(rel)	RelationGetPrimaryKeyIndex(rel)
 #endif
 
+/*
+ * 18 replaced pg_attribute_noreturn(), written after a declarator, with
+ * pg_noreturn, written before it; the attribute before works on 15 to 17.
+ */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
 #endif							/* SAMEGOAL_COMPAT_H */

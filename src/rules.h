@@ -13,6 +13,8 @@
 #ifndef SAMEGOAL_RULES_H
 #define SAMEGOAL_RULES_H
 
+#include "compat.h"
+
 /*
  * The lookups as SQL conditions, for a statement that needs more of the rows
  * than the helpers below return (identity_cache.c): a district by its domain,
@@ -60,7 +62,7 @@ extern void sg_lock_districts(int64 sending_id, int64 receiving_id,
 extern void sg_check_district_settings(const SgDistrictSettings *sending,
 									   const SgDistrictSettings *receiving,
 									   const char *domain, SgSettingsOrder order);
-extern void sg_document_not_found(void) pg_attribute_noreturn();
+extern pg_noreturn void sg_document_not_found(void);
 extern char *sg_echo(const char *value);
 
 #endif							/* SAMEGOAL_RULES_H */
