@@ -1,10 +1,25 @@
-# Shared by test/bench (make bench) and test/demo: install what is missing, build
-# and install the extension, and run a throwaway PostgreSQL cluster that can be
-# left up afterwards (bench --keep, the demo). Sourced, not run. The tests do
-# not use it: test/run-tests runs them with pg_virtualenv (test/with-cluster).
+# Sourced, not run: what the entry scripts (test/run-tests, examples/demo,
+# test/bench/*), test/install-packages and test/with-cluster share.
+#
+#   PG_MAJOR, PG_CONFIG (exported), PG_BINDIR   the PostgreSQL to build and run
+#                                               against (test/pg-major)
+#   say TEXT                                    a heading
+#   as_root COMMAND...                          COMMAND as root: itself when
+#                                               root, else through sudo
+#   ensure_packages GROUP|PACKAGE...            test/install-packages
+#   build_and_install [COPT [SHLIB_LINK]]       make clean, make, make install
+#                                               (as root) of the extension
+#   server_settings                             what a Debian server needs to
+#                                               run the extension of PG_CONFIG
+#   SG_BENCH_SETTINGS                           test/with-cluster's options for
+#                                               the benchmarks' cluster
 
-PG_MAJOR=$("$(dirname "${BASH_SOURCE[0]}")/pg-major")
-REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SG_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SG_TEST_DIR/.." && pwd)
+
+PG_MAJOR=${PG_MAJOR:-$("$SG_TEST_DIR/pg-major")}
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
+PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null || echo "/usr/lib/postgresql/$PG_MAJOR/bin")
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -15,74 +30,43 @@ as_root() {
     fi
 }
 
-# Debian packages the build and the test suites need.
-ensure_packages() {
-    local wanted=(make gcc "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
-                  "postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
-                  "$@")
-    local missing=() pkg
-    for pkg in "${wanted[@]}"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' \
-            || missing+=("$pkg")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    say "installing ${missing[*]}"
-    as_root apt-get update -qq
-    # The server package starts a "main" cluster of its own; ours never uses it.
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
-}
+# The Debian packages of those groups of test/packages (or those packages),
+# installed when missing.
+ensure_packages() { "$SG_TEST_DIR/install-packages" "$@"; }
 
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
-PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null || echo "/usr/lib/postgresql/$PG_MAJOR/bin")
-
-build_and_install() {
-    say "building and installing samegoal_transfer"
-    make -C "$REPO_ROOT" -s clean >/dev/null
-    make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="-Werror"
-    as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
-}
-
-# initdb and postgres refuse to run as root: run them as the postgres OS user
-# then, from a directory it can read (the callers give absolute paths).
-as_pg_owner() {
-    if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
-}
-
-# start_cluster DIR [PORT]: a new cluster in DIR, listening on DIR's Unix socket
-# and, when PORT is given, on 127.0.0.1:PORT. Exports PGHOST, PGPORT, PGUSER.
-start_cluster() {
-    local dir=$1 port=${2:-}
-    mkdir -p "$dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
-    chmod 700 "$dir"
-    as_pg_owner "$PG_BINDIR/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 \
-        --locale=C.UTF-8 --no-instructions >"$dir/initdb.log" 2>&1 \
-        || { cat "$dir/initdb.log"; return 1; }
-    local listen="''"
-    [ -n "$port" ] && listen=127.0.0.1
-    export PGHOST=$dir PGPORT=${port:-5432} PGUSER=postgres
-    as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=$listen -p $PGPORT -k $dir -c fsync=off" start >/dev/null \
-        || { cat "$dir/server.log"; return 1; }
-    # Let the OS user running the scripts reach the socket.
-    chmod 755 "$dir"
-}
-
-stop_cluster() {
-    local dir=$1
-    # A pid file left by a server that is gone (the machine restarted) is no
-    # reason to stop.
-    if [ -f "$dir/data/postmaster.pid" ]; then
-        as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+# server_settings: the settings (GUC=VALUE lines) a Debian server needs to run
+# the extension as installed for PG_CONFIG. None for Debian's own installation;
+# for a copy of Debian's layout under a prefix P
+# (P/usr/lib/postgresql/NN/bin/pg_config), extension_destdir = P (Debian's own
+# setting: control files, scripts and $libdir/ modules from the copy first) and
+# the copy's library directory first in dynamic_library_path (LOAD of a bare
+# module name), so that what make install put there is what runs
+# (postgresql-common's clusters run /usr/lib/postgresql/NN). Fails, saying so,
+# for an installation of another layout.
+server_settings() {
+    local sharedir prefix
+    sharedir=$("$PG_CONFIG" --sharedir) || return 1
+    prefix=${sharedir%/usr/share/postgresql/$PG_MAJOR}
+    if [ "$sharedir" = "/usr/share/postgresql/$PG_MAJOR" ]; then
+        return 0
+    elif [ "$prefix" != "$sharedir" ]; then
+        echo "extension_destdir=$prefix"
+        echo "dynamic_library_path=$("$PG_CONFIG" --pkglibdir):\$libdir"
+    else
+        echo "$PG_CONFIG is not of Debian's layout (its share directory is $sharedir);" \
+             "the clusters are Debian's (postgresql-common): set PG_CONFIG to one that is" >&2
+        return 1
     fi
 }
 
-# A free TCP port on 127.0.0.1, from 5433 up.
-free_port() {
-    local port
-    for port in $(seq 5433 5532); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
-    done
-    return 1
+build_and_install() {
+    say "building${1:+ ($1)} and installing samegoal_transfer"
+    make -C "$REPO_ROOT" -s clean >/dev/null
+    make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" ${1:+"COPT=$1"} ${2:+"SHLIB_LINK=$2"}
+    as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
+
+# The benchmarks' cluster (test/bench): room for the data in memory, and no
+# checkpoint of the server's own in the middle of a measure (test/bench/run
+# takes one between pgbench runs).
+SG_BENCH_SETTINGS=(--set shared_buffers=1GB --set max_wal_size=8GB --set checkpoint_timeout=1h --set fsync=off)

@@ -1,7 +1,9 @@
-# Free TCP ports on 127.0.0.1 for the servers a check starts itself (scaleout.sh:
-# two clusters and pgbouncer). Sourced, not run; needs bash, flock (util-linux)
-# and pg_lsclusters (postgresql-common), all of which a Debian machine with
-# PostgreSQL has, and nothing else: no ss, no python.
+# Free TCP ports on 127.0.0.1 for the servers the project starts: every
+# cluster of test/with-cluster (from 5433 up) and those a check starts itself
+# (scaleout.sh: two clusters and pgbouncer, from 5641 up). Sourced, not run;
+# needs bash, flock (util-linux) and pg_lsclusters (postgresql-common), all of
+# which a Debian machine with PostgreSQL has, and nothing else: no ss, no
+# python.
 #
 #   free_ports COUNT FIRST CLAIMS   writes COUNT free ports from FIRST up to the
 #                                   file CLAIMS, one a line
@@ -33,10 +35,13 @@ port_in_use() {
 
 free_ports() {
     local count=$1 p=$2 claims=$3 lock taken
-    exec {lock}>>"$SG_PORTS_LOCK"
+    # Opened for reading: whoever made the file (root, or another user), any
+    # user can lock it.
+    [ -e "$SG_PORTS_LOCK" ] || { : >>"$SG_PORTS_LOCK" && chmod 644 "$SG_PORTS_LOCK"; } 2>/dev/null || true
+    exec {lock}<"$SG_PORTS_LOCK"
     flock "$lock"
-    # The system's clusters (not pg_virtualenv's, whose running server the
-    # connection test sees) and every run's claims, as " 5432 5641 ... ".
+    # The system's clusters (not the throwaway ones of test/with-cluster, whose
+    # running server the connection test sees) and every run's claims, as " 5432 5641 ... ".
     taken=" $(env -u PG_CLUSTER_CONF_ROOT pg_lsclusters -h 2>/dev/null | awk '{ print $3 }' | tr '\n' ' ')"
     taken+="$(cat /tmp/samegoal-*/ports 2>/dev/null | tr '\n' ' ' || true) "
     : >"$claims"

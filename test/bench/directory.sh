@@ -10,28 +10,30 @@
 #   test/bench/directory.sh            (PG_CONFIG selects the PostgreSQL to use)
 #   also run by test/bench/run, against its server
 set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
+self=$(realpath "$0")
+source "$(dirname "$self")/../lib.sh"
 cd "$REPO_ROOT"
+# Alone: what is missing, the build, then this script again inside a cluster of
+# its own (test/with-cluster), with the settings of test/bench/run's.
+if [ -z "${SG_BENCH_CLUSTER:-}" ]; then
+    ensure_packages build
+    build_and_install -Werror
+    SG_BENCH_CLUSTER=directory exec "$REPO_ROOT/test/with-cluster" --trust "${SG_BENCH_SETTINGS[@]}" bash "$self" "$@"
+fi
+export PGHOST=$SG_CLUSTER_SOCKET
 
 run_psql() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 # Run by test/bench/run: its server and a fresh database with the extension
-# (PGHOST and PGDATABASE set). On its own: a throwaway server of its own.
+# (PGDATABASE). Alone: a database of its own in its own cluster.
 if [ "${1:-}" = --quick ]; then shift; fi
-if [ -n "${PGHOST:-}" ] && [ -n "${PGDATABASE:-}" ]; then
-    DB=$PGDATABASE
-else
-    ensure_packages
-    build_and_install
-    WORK=$(mktemp -d /tmp/samegoal-bench.XXXXXX)
-    cleanup() { stop_cluster "$WORK"; rm -rf "$WORK"; }
-    trap cleanup EXIT
-    say "starting a throwaway cluster in $WORK"
-    start_cluster "$WORK"
+if [ "$SG_BENCH_CLUSTER" = directory ]; then
     DB=samegoal_bench
     run_psql -d postgres -c "CREATE DATABASE $DB"
     run_psql -d "$DB" -c 'SET client_min_messages = warning' \
         -c 'CREATE EXTENSION samegoal_transfer CASCADE'
+else
+    DB=$PGDATABASE
 fi
 
 say "loading 20,000 districts"

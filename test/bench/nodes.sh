@@ -9,15 +9,25 @@
 # session whose first transaction is left out as warm-up, every transfer rolled
 # back; medians. It reports; it never fails on a figure.
 #
-#   test/bench/nodes.sh            a throwaway server of its own (builds and installs
-#                                  the extension first)
+#   test/bench/nodes.sh            a throwaway server of its own (installs what is
+#                                  missing, builds and installs the extension first;
+#                                  test/with-cluster)
 #   test/bench/nodes.sh --quick    fewer repetitions
-#   also run by test/bench/run, against its server: PGHOST set, PGDATABASE the
+#   also run by test/bench/run, against its server: PGDATABASE the
 #   prefix of its two databases (PGDATABASE_one, PGDATABASE_all, dropped at the
 #   end); NODES_ROW_FILE, when set, gets a row for the run's results table
 set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
+self=$(realpath "$0")
+source "$(dirname "$self")/../lib.sh"
 cd "$REPO_ROOT"
+# Alone: what is missing, the build, then this script again inside a cluster of
+# its own, with the settings of test/bench/run's.
+if [ -z "${SG_BENCH_CLUSTER:-}" ]; then
+    ensure_packages build
+    build_and_install -Werror
+    SG_BENCH_CLUSTER=nodes exec "$REPO_ROOT/test/with-cluster" --trust "${SG_BENCH_SETTINGS[@]}" bash "$self" "$@"
+fi
+export PGHOST=$SG_CLUSTER_SOCKET
 
 QUICK=false
 [ "${1:-}" = --quick ] && QUICK=true
@@ -28,30 +38,17 @@ run_psql() { "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 WORK=$(mktemp -d /tmp/samegoal-bench-nodes.XXXXXX)
 chmod 755 "$WORK"
 mkdir "$WORK/samples"
-if [ -n "${PGHOST:-}" ] && [ -n "${PGDATABASE:-}" ]; then
+if [ "$SG_BENCH_CLUSTER" = nodes ]; then
+    PREFIX=samegoal_bench_nodes
+    cleanup() { rm -rf "$WORK"; }
+else
     PREFIX=$PGDATABASE
-    OWN_SERVER=false
     cleanup() {
         run_psql -d postgres -c "DROP DATABASE IF EXISTS ${PREFIX}_one" -c "DROP DATABASE IF EXISTS ${PREFIX}_all" || true
         rm -rf "$WORK"
     }
-else
-    ensure_packages
-    build_and_install
-    PREFIX=samegoal_bench_nodes
-    OWN_SERVER=true
-    cleanup() { stop_cluster "$WORK/cluster"; rm -rf "$WORK"; }
 fi
 trap cleanup EXIT
-if $OWN_SERVER; then
-    say "starting a throwaway cluster in $WORK/cluster"
-    start_cluster "$WORK/cluster"
-    # As test/bench/run: the data in memory, no checkpoint of the server's own
-    # in the middle of a measure.
-    run_psql -d postgres -c "ALTER SYSTEM SET shared_buffers = '1GB'" \
-        -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "ALTER SYSTEM SET checkpoint_timeout = '1h'"
-    as_pg_owner "$PG_BINDIR/pg_ctl" -D "$WORK/cluster/data" -w -t 60 restart >/dev/null
-fi
 ONE=${PREFIX}_one ALL=${PREFIX}_all
 
 say "loading a node holding Oregon and one holding $STATES states (test/bench/nodes-data.sql)"

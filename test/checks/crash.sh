@@ -7,9 +7,9 @@
 # The crashes are server crashes: `pg_ctlcluster stop -m immediate` (pg_ctl's
 # immediate mode: every process quits at once, no shutdown checkpoint) and
 # SIGKILL of the backend doing the work (the postmaster then resets every
-# process and recovers). The cluster runs with fsync=off, as every
-# pg_virtualenv cluster does: that loses nothing when only the server dies,
-# since what it wrote stays in the operating system's cache; only an
+# process and recovers). The cluster runs with fsync=off, as every throwaway
+# cluster of test/with-cluster does: that loses nothing when only the server
+# dies, since what it wrote stays in the operating system's cache; only an
 # operating-system crash or power loss would need fsync, and that is not what
 # is tested. Uses a throwaway cluster of its own (test/with-cluster, nested in
 # the one the suites run on), so it needs root to SIGKILL the backend as the

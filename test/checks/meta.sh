@@ -2,23 +2,12 @@
 # META.json (the PGXN metadata) is valid JSON and in step with the control file:
 # its version and the version it provides equal the control file's
 # default_version, written as PGXN's semantic version ('1.1' is 1.1.0).
-# Needs no server; installs jq when it is missing.
+# Needs no server; needs jq (test/packages, which test/run-tests installs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 fail() { echo "meta: FAILED: $*" >&2; exit 1; }
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
-    else echo "need root (or sudo) to run: $*" >&2; return 1
-    fi
-}
-
-if ! command -v jq >/dev/null 2>&1; then
-    echo "meta: installing jq"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jq >/dev/null
-fi
+command -v jq >/dev/null 2>&1 || fail "jq is not installed (test/packages: test/install-packages tests)"
 
 jq empty META.json || fail "META.json is not valid JSON"
 

@@ -21,17 +21,22 @@
 #
 # Uses the extension as installed (make install) and needs root (clusters are
 # made with pg_createcluster, in the system's cluster directories even inside
-# pg_virtualenv; pgbouncer runs as the postgres OS user). Removes its clusters,
-# pgbouncer and files on every exit (a failure, an interrupt, a signal); a run
+# test/with-cluster; pgbouncer runs as the postgres OS user) and pgbouncer and
+# postgresql-NN-plproxy (test/packages). Removes its clusters, pgbouncer and
+# files on every exit (a failure, an interrupt, a signal); a run
 # killed with SIGKILL leaves them behind, and the next run removes them first
 # (clusters named sg_scaleout_*_PID and directories /tmp/samegoal-scaleout.*
 # whose run PID is gone).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-# The PostgreSQL major version under test (pg_virtualenv's, else this machine's).
+# The PostgreSQL major version under test (test/with-cluster's, else this machine's).
 PGV=${PGVERSION:-$(test/pg-major)}
-# System clusters, not pg_virtualenv's: they show in pg_lsclusters, so a later
+# The extension as installed for PG_CONFIG, also when that is a copy of
+# Debian's layout under a prefix (test/lib.sh).
+source "$ROOT/test/lib.sh"
+SERVER_SETTINGS=$(server_settings | sed "s/^\([^=]*\)=\(.*\)$/\1 = '\2'/")
+# System clusters, not test/with-cluster's: they show in pg_lsclusters, so a later
 # run finds what a killed one left.
 unset PG_CLUSTER_CONF_ROOT PGSYSCONFDIR PGPORT PGDATABASE PGSERVICE
 
@@ -61,11 +66,8 @@ fail() {
 }
 phase packages
 [ "$(id -u)" -eq 0 ] || { say "skipped: needs root"; exit 0; }
-command -v pgbouncer >/dev/null 2>&1 && [ -e /usr/share/postgresql/$PGV/extension/plproxy.control ] || {
-    say "installing pgbouncer and postgresql-$PGV-plproxy"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer "postgresql-$PGV-plproxy" >/dev/null
-}
+command -v pgbouncer >/dev/null 2>&1 && [ -e /usr/share/postgresql/$PGV/extension/plproxy.control ] \
+    || fail "pgbouncer or postgresql-$PGV-plproxy is not installed (test/packages: test/install-packages tests)"
 
 # What a killed run left: its clusters and its pgbouncer, when its shell is gone.
 phase leftovers
@@ -123,6 +125,7 @@ make_node() {
         --auth-local=peer --auth-host=scram-sha-256 --pwfile="$DIR/pwfile" --nosync >"$DIR/$name.create" 2>&1 \
         || { cat "$DIR/$name.create" >&2; return 1; }
     cat >>"/etc/postgresql/$PGV/$name/postgresql.conf" <<EOF
+$SERVER_SETTINGS
 listen_addresses = '127.0.0.1'
 wal_level = logical
 max_wal_senders = 10

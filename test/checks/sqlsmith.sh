@@ -24,13 +24,13 @@ SECONDS_TOTAL=${SG_SQLSMITH_SECONDS:-180}
 
 fail() { echo "sqlsmith: FAILED: $*" >&2; exit 1; }
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-command -v sqlsmith >/dev/null || fail "sqlsmith is not installed (apt-get install sqlsmith)"
+command -v sqlsmith >/dev/null || fail "sqlsmith is not installed (test/install-packages extended)"
 
 say "sqlsmith: a cluster of its own (port $PGPORT)"
 # Every error with its SQLSTATE and the source file and line that raised it.
 q -d postgres -c "ALTER SYSTEM SET log_line_prefix = '%m [%p] %e '" \
     -c "ALTER SYSTEM SET log_error_verbosity = verbose" -c 'SELECT pg_reload_conf()' >/dev/null
-# The member logs in with the password pg_virtualenv gave the superuser.
+# The member logs in with the password test/with-cluster gave the superuser.
 q -d postgres -v pw="$PGPASSWORD" >/dev/null <<SQL
 CREATE DATABASE $DB;
 CREATE ROLE regress_sg_smith LOGIN PASSWORD :'pw';
