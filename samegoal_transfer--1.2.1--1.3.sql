@@ -958,9 +958,41 @@ COMMENT ON FUNCTION samegoal.sg_content_sha256(jsonb) IS
 'SHA-256 of a document''s content as UTF-8 text (documents.content_sha256, the transfer record)';
 GRANT EXECUTE ON FUNCTION samegoal.sg_content_sha256(jsonb) TO samegoal_app;
 
-ALTER TABLE samegoal.documents
-    ADD COLUMN content_sha256 bytea NOT NULL GENERATED ALWAYS AS (samegoal.sg_content_sha256(content)) STORED;
-COMMENT ON COLUMN samegoal.documents.content_sha256 IS 'SHA-256 of content as UTF-8 text, computed by the database; not writable';
+ALTER TABLE samegoal.documents ADD COLUMN content_sha256 bytea;
+UPDATE samegoal.documents d SET content_sha256 = samegoal.sg_content_sha256(d.content);
+ALTER TABLE samegoal.documents ALTER COLUMN content_sha256 SET NOT NULL;
+COMMENT ON COLUMN samegoal.documents.content_sha256 IS 'SHA-256 of content as UTF-8 text, computed by the database when the content is written (sg_hash_content); not writable by the application';
+
+-- content_sha256 is computed by the database when the content is written.
+-- An insert that gives it keeps it: only the owner and superusers may give it
+-- (the application has no privilege on the column), and they give the hash of
+-- the very content they write: a transfer its original's, a restore the one
+-- dumped. Computing it again there would double a transfer's time.
+CREATE FUNCTION samegoal.sg_hash_content()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.content_sha256 := samegoal.sg_content_sha256(NEW.content);
+    RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_hash_content() IS
+'Trigger: sets documents.content_sha256 to the SHA-256 of the content written';
+
+-- In every session_replication_role: a row written in replica mode without
+-- the hash gets it too.
+CREATE TRIGGER documents_hash_inserted
+    BEFORE INSERT ON samegoal.documents
+    FOR EACH ROW WHEN (NEW.content_sha256 IS NULL) EXECUTE FUNCTION samegoal.sg_hash_content();
+CREATE TRIGGER documents_hash_updated
+    BEFORE UPDATE OF content, content_sha256 ON samegoal.documents
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_hash_content();
+ALTER TABLE samegoal.documents ENABLE ALWAYS TRIGGER documents_hash_inserted;
+ALTER TABLE samegoal.documents ENABLE ALWAYS TRIGGER documents_hash_updated;
+
 
 ALTER TABLE samegoal.transfers ADD COLUMN acknowledged_verified integer, ADD COLUMN acknowledged_total integer,
     ADD CONSTRAINT transfers_acknowledged_counts

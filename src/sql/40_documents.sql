@@ -27,7 +27,7 @@ CREATE TABLE samegoal.documents (
     transfer_id         bigint,
     source_document_id  bigint,
     held                boolean NOT NULL DEFAULT false,
-    content_sha256      bytea NOT NULL GENERATED ALWAYS AS (samegoal.sg_content_sha256(content)) STORED,
+    content_sha256      bytea NOT NULL,
     UNIQUE (district_id, id),
     -- lets a document's files carry its held flag, and follow it (ON UPDATE CASCADE)
     UNIQUE (district_id, id, held),
@@ -55,8 +55,38 @@ COMMENT ON COLUMN samegoal.documents.deleted_at IS 'When the document was delete
 COMMENT ON COLUMN samegoal.documents.deleted_by IS 'The user who deleted the document';
 COMMENT ON COLUMN samegoal.documents.transfer_id IS 'On a received copy: the transfer that delivered it';
 COMMENT ON COLUMN samegoal.documents.source_document_id IS 'On a received copy: the id of the sending district''s original';
-COMMENT ON COLUMN samegoal.documents.content_sha256 IS 'SHA-256 of content as UTF-8 text, computed by the database; not writable';
+COMMENT ON COLUMN samegoal.documents.content_sha256 IS 'SHA-256 of content as UTF-8 text, computed by the database when the content is written (sg_hash_content); not writable by the application';
 COMMENT ON COLUMN samegoal.documents.held IS 'A received copy held for the receiving district''s decision (its students did not match): on no student''s documents for the application, seen by the district''s admins in held_documents until sg_accept_transfer or sg_return_transfer';
+
+-- content_sha256 is computed by the database when the content is written.
+-- An insert that gives it keeps it: only the owner and superusers may give it
+-- (the application has no privilege on the column), and they give the hash of
+-- the very content they write: a transfer its original's, a restore the one
+-- dumped. Computing it again there would double a transfer's time.
+CREATE FUNCTION samegoal.sg_hash_content()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.content_sha256 := samegoal.sg_content_sha256(NEW.content);
+    RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION samegoal.sg_hash_content() IS
+'Trigger: sets documents.content_sha256 to the SHA-256 of the content written';
+
+-- In every session_replication_role: a row written in replica mode without
+-- the hash gets it too.
+CREATE TRIGGER documents_hash_inserted
+    BEFORE INSERT ON samegoal.documents
+    FOR EACH ROW WHEN (NEW.content_sha256 IS NULL) EXECUTE FUNCTION samegoal.sg_hash_content();
+CREATE TRIGGER documents_hash_updated
+    BEFORE UPDATE OF content, content_sha256 ON samegoal.documents
+    FOR EACH ROW EXECUTE FUNCTION samegoal.sg_hash_content();
+ALTER TABLE samegoal.documents ENABLE ALWAYS TRIGGER documents_hash_inserted;
+ALTER TABLE samegoal.documents ENABLE ALWAYS TRIGGER documents_hash_updated;
 
 ALTER TABLE samegoal.documents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE samegoal.documents FORCE ROW LEVEL SECURITY;
@@ -221,7 +251,7 @@ CREATE TRIGGER files_free_replaced
 -- tables behind document_files, under their policies, because the view reads
 -- them as the caller.
 GRANT SELECT ON samegoal.documents, samegoal.document_files, samegoal.files, samegoal.file_contents TO samegoal_app;
--- A generated column's function runs with the writer's privileges.
+-- The hash's trigger runs with the writer's privileges.
 GRANT EXECUTE ON FUNCTION samegoal.sg_content_sha256(jsonb) TO samegoal_app;
 GRANT INSERT (district_id, student_id, owner_id, doc_type, title, content, created_at),
       UPDATE (student_id, owner_id, doc_type, title, content)

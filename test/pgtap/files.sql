@@ -6,7 +6,7 @@
 BEGIN;
 \ir ../fixtures/tap_setup.sql
 
-SELECT plan(72);
+SELECT plan(74);
 \ir ../fixtures/tap_share.sql
 
 -- Ids the checks below use, written as the superuser.
@@ -26,8 +26,10 @@ SELECT throws_ok($$INSERT INTO samegoal.document_files (district_id, document_id
                    VALUES (1, 1, 'x', '\x00', '\x00')$$, '428C9', NULL, 'a superuser cannot give sha256');
 SELECT throws_ok($$UPDATE samegoal.document_files SET sha256 = '\x00' WHERE id = 1$$, '428C9', NULL,
                  'a superuser cannot change sha256');
-SELECT throws_ok($$UPDATE samegoal.documents SET content_sha256 = '\x00' WHERE id = 1$$, '428C9', NULL,
-                 'a superuser cannot change content_sha256');
+UPDATE samegoal.documents SET content_sha256 = '\x00' WHERE id = 1;
+SELECT is((SELECT content_sha256 FROM samegoal.documents WHERE id = 1),
+          (SELECT sha256(convert_to(content::text, 'UTF8')) FROM samegoal.documents WHERE id = 1),
+          'a superuser''s change of content_sha256 is computed again from the content');
 SELECT throws_ok($$UPDATE samegoal.document_files SET id = 1000 WHERE id = 1$$, '428C9', NULL,
                  'a file''s id cannot change');
 
@@ -35,8 +37,11 @@ SET ROLE regress_sg_app;
 SELECT is(sg_act_as('maple.k12.example', 'mteacher'), 2::bigint, 'a Maple teacher acts');
 SELECT throws_ok($$INSERT INTO document_files (document_id, filename, data, sha256) VALUES (1, 'x', '\x00', '\x00')$$,
                  '42501', NULL, 'the application cannot write sha256');
-SELECT throws_ok($$UPDATE documents SET content_sha256 = '\x00' WHERE id = 1$$, '428C9', NULL,
+SELECT throws_ok($$UPDATE documents SET content_sha256 = '\x00' WHERE id = 1$$, '42501', NULL,
                  'the application cannot write content_sha256');
+SELECT lives_ok($$UPDATE documents SET content = '{"goals": ["reading"]}' WHERE id = 2$$, 'a teacher changes a document''s content');
+SELECT is((SELECT content_sha256 FROM documents WHERE id = 2), sha256(convert_to('{"goals": ["reading"]}', 'UTF8')),
+          'its content_sha256 follows');
 SELECT throws_ok($$INSERT INTO document_files (id, document_id, filename, data) VALUES (1000, 1, 'x', '\x00')$$,
                  '42501', NULL, 'the application cannot choose a file id');
 SELECT throws_ok($$INSERT INTO document_files (district_id, document_id, filename, data) VALUES (2, 5, 'x', '\x00')$$,
