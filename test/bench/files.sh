@@ -27,8 +27,17 @@
 #   of its two databases (PGDATABASE_13, PGDATABASE_121, dropped at the end);
 #   FILES_ROW_FILE, when set, gets the rows for the run's results table
 set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
+self=$(realpath "$0")
+source "$(dirname "$self")/../lib.sh"
 cd "$REPO_ROOT"
+# Alone: what is missing, the build, then this script again inside a cluster of
+# its own, with the settings of test/bench/run's.
+if [ -z "${SG_BENCH_CLUSTER:-}" ]; then
+    ensure_packages build
+    build_and_install -Werror
+    SG_BENCH_CLUSTER=files exec "$REPO_ROOT/test/with-cluster" --trust "${SG_BENCH_SETTINGS[@]}" bash "$self" "$@"
+fi
+export PGHOST=$SG_CLUSTER_SOCKET
 
 QUICK=false
 [ "${1:-}" = --quick ] && QUICK=true
@@ -40,30 +49,12 @@ value() { run_psql -d "$1" -At -c "$2"; }
 WORK=$(mktemp -d /tmp/samegoal-bench-files.XXXXXX)
 chmod 755 "$WORK"
 mkdir "$WORK/samples"
-if [ -n "${PGHOST:-}" ] && [ -n "${PGDATABASE:-}" ]; then
-    PREFIX=$PGDATABASE
-    OWN_SERVER=false
-    cleanup() {
-        run_psql -d postgres -c "DROP DATABASE IF EXISTS ${PREFIX}_13" -c "DROP DATABASE IF EXISTS ${PREFIX}_121" || true
-        rm -rf "$WORK"
-    }
-else
-    ensure_packages
-    build_and_install
-    PREFIX=samegoal_bench_files
-    OWN_SERVER=true
-    cleanup() { stop_cluster "$WORK/cluster"; rm -rf "$WORK"; }
-fi
+PREFIX=${PGDATABASE:-samegoal_bench_files}
+cleanup() {
+    run_psql -d postgres -c "DROP DATABASE IF EXISTS ${PREFIX}_13" -c "DROP DATABASE IF EXISTS ${PREFIX}_121" || true
+    rm -rf "$WORK"
+}
 trap cleanup EXIT
-if $OWN_SERVER; then
-    say "starting a throwaway cluster in $WORK/cluster"
-    start_cluster "$WORK/cluster"
-    # As test/bench/run: the data in memory, no checkpoint of the server's own in the
-    # middle of a measure.
-    run_psql -d postgres -c "ALTER SYSTEM SET shared_buffers = '1GB'" \
-        -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "ALTER SYSTEM SET checkpoint_timeout = '1h'"
-    as_pg_owner "$PG_BINDIR/pg_ctl" -D "$WORK/cluster/data" -w -t 60 restart >/dev/null
-fi
 NEW=${PREFIX}_13 OLD=${PREFIX}_121
 
 say "loading a 1.3 and a 1.2.1 database (test/bench/files-data.sql)"
