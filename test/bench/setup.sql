@@ -128,6 +128,21 @@ SELECT d.district_id, d.id, 'document-' || d.id || '.pdf', 'application/pdf',
  ORDER BY d.id;
 
 -- Document id sets the pgbench scripts transfer, by name.
+-- The table the plain-SQL baselines write their files to: document_files as 1.2
+-- had it, the bytes in the row (in 1.3 samegoal.document_files is a view whose
+-- trigger stores and hashes new content, no plain copy).
+CREATE TABLE bench.plain_document_files (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    district_id     bigint NOT NULL,
+    document_id     bigint NOT NULL,
+    filename        text NOT NULL CHECK (btrim(filename) <> ''),
+    content_type    text NOT NULL DEFAULT 'application/octet-stream',
+    data            bytea NOT NULL,
+    UNIQUE (district_id, id),
+    FOREIGN KEY (district_id, document_id) REFERENCES samegoal.documents (district_id, id)
+);
+CREATE INDEX ON bench.plain_document_files (district_id, document_id);
+
 CREATE TABLE bench.id_sets (name text PRIMARY KEY, ids bigint[] NOT NULL);
 GRANT SELECT ON bench.id_sets TO bench_app;
 INSERT INTO bench.id_sets

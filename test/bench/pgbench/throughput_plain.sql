@@ -29,7 +29,7 @@ WITH t AS (
        WHERE source_document_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
     RETURNING id, source_document_id, transfer_id
 ), files AS (
-    INSERT INTO samegoal.document_files (district_id, document_id, filename, content_type, data)
+    INSERT INTO bench.plain_document_files (district_id, document_id, filename, content_type, data)
     SELECT CAST(:b AS bigint), c.id, f.filename, f.content_type, f.data
       FROM copies c
       JOIN samegoal.document_files f ON f.district_id = :a AND f.document_id = c.source_document_id

@@ -19,7 +19,7 @@ WITH wanted AS (
      ORDER BY d.id
     RETURNING id, source_document_id, transfer_id
 ), files AS (
-    INSERT INTO samegoal.document_files (district_id, document_id, filename, content_type, data)
+    INSERT INTO bench.plain_document_files (district_id, document_id, filename, content_type, data)
     SELECT CAST(:rd AS bigint), c.id, f.filename, f.content_type, f.data
       FROM copies c
       JOIN samegoal.document_files f ON f.district_id = :sd AND f.document_id = c.source_document_id
