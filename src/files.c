@@ -160,11 +160,12 @@ check_not_given(const FileRow *row, const FileRow *old)
 			continue;
 		if (old == NULL)
 			given = !row->nulls[col];
+		else if (row->nulls[col] || old->nulls[col])
+			given = row->nulls[col] != old->nulls[col];
+		else if (col == FILE_ID)
+			given = DatumGetInt64(row->values[col]) != DatumGetInt64(old->values[col]);
 		else
-			given = row->nulls[col] != old->nulls[col] ||
-				(!row->nulls[col] &&
-				 !datumIsEqual(row->values[col], old->values[col],
-							   col == FILE_ID, col == FILE_ID ? 8 : -1));
+			given = !datumIsEqual(row->values[col], old->values[col], false, -1);
 		if (!given)
 			continue;
 		if (old == NULL)
