@@ -63,27 +63,19 @@ typedef struct FileRow
 
 static SgKnownRelation files_relation = {.name = "files"};
 
-static SgStatement insert_file_statement =
-SG_STATEMENT("WITH c AS (INSERT INTO samegoal.file_contents (district_id, data)"
-			 "           VALUES ($1, $5) RETURNING id, sha256)"
-			 " INSERT INTO samegoal.files"
-			 "        (district_id, document_id, filename, content_type, held, content_id)"
-			 " SELECT $1, $2, $3, $4, $6, c.id FROM c"
-			 " RETURNING id, (SELECT c.sha256 FROM c)",
-			 SPI_OK_INSERT_RETURNING, 6, INT8OID, INT8OID, TEXTOID, TEXTOID, BYTEAOID, BOOLOID);
-
 /*
- * With the id given: only the owner and superusers have that privilege on the
- * view, as COPY into the table of 1.2 could give it, and a dump of an earlier
- * version restores its files so.
+ * $7, the id, is NULL but where the caller gave it: only the owner and
+ * superusers have that privilege on the view, as COPY into the table of 1.2
+ * could give it, and a dump of an earlier version restores its files so.
  */
-static SgStatement insert_file_with_id_statement =
+static SgStatement insert_file_statement =
 SG_STATEMENT("WITH c AS (INSERT INTO samegoal.file_contents (district_id, data)"
 			 "           VALUES ($1, $5) RETURNING id, sha256)"
 			 " INSERT INTO samegoal.files"
 			 "        (id, district_id, document_id, filename, content_type, held, content_id)"
 			 " OVERRIDING SYSTEM VALUE"
-			 " SELECT $7, $1, $2, $3, $4, $6, c.id FROM c"
+			 " SELECT coalesce($7, pg_catalog.nextval('samegoal.document_files_id_seq'::pg_catalog.regclass)),"
+			 "        $1, $2, $3, $4, $6, c.id FROM c"
 			 " RETURNING id, (SELECT c.sha256 FROM c)",
 			 SPI_OK_INSERT_RETURNING, 7, INT8OID, INT8OID, TEXTOID, TEXTOID, BYTEAOID, BOOLOID,
 			 INT8OID);
@@ -144,7 +136,7 @@ check_not_null(const FileRow *row)
 
 /*
  * As a table refuses values for its generated columns, and an UPDATE of its
- * identity column; an INSERT may give the id (insert_file_with_id_statement).
+ * identity column; an INSERT may give the id (insert_file_statement).
  */
 static void
 check_not_given(const FileRow *row, const FileRow *old)
@@ -204,13 +196,16 @@ check_row_security(const FileRow *row)
 				 errmsg("new row violates row-level security policy for table \"document_files\"")));
 }
 
-/* Runs one of the statements above as the owner; returns its id and sha256. */
+/*
+ * Runs one of the statements above as the owner, on the row (its id: the one
+ * the row has, NULL for an insert that gives none); returns its id and sha256.
+ */
 static void
-write_as_owner(SgStatement *statement, const FileRow *row, int64 old_id,
-			   int64 *id, Datum *sha256)
+write_as_owner(SgStatement *statement, const FileRow *row, int64 *id, Datum *sha256)
 {
 	SgOwnerScope scope;
 	Datum		args[7];
+	bool		args_null[7] = {false, false, false, false, false, false, false};
 	uint64		nrows;
 	bool		isnull;
 
@@ -220,11 +215,12 @@ write_as_owner(SgStatement *statement, const FileRow *row, int64 old_id,
 	args[3] = row->values[FILE_CONTENT_TYPE];
 	args[4] = row->values[FILE_DATA];
 	args[5] = row->values[FILE_HELD];
-	args[6] = Int64GetDatum(old_id);
+	args[6] = row->values[FILE_ID];
+	args_null[6] = row->nulls[FILE_ID];
 
 	sg_enter_owner_scope(&scope);
 	sg_spi_connect();
-	nrows = sg_execute(statement, args);
+	nrows = sg_execute_nulls(statement, args, args_null);
 	if (nrows != 1)
 		elog(ERROR, "wrote " UINT64_FORMAT " files instead of one", nrows);
 	*id = sg_result_int64(0, 1);
@@ -276,11 +272,7 @@ sg_document_files_write(PG_FUNCTION_ARGS)
 		check_not_given(&row, NULL);
 		check_not_null(&row);
 		check_row_security(&row);
-		if (row.nulls[FILE_ID])
-			write_as_owner(&insert_file_statement, &row, 0, &id, &sha256);
-		else
-			write_as_owner(&insert_file_with_id_statement, &row,
-						   DatumGetInt64(row.values[FILE_ID]), &id, &sha256);
+		write_as_owner(&insert_file_statement, &row, &id, &sha256);
 		values[0] = Int64GetDatum(id);
 		values[1] = sha256;
 		nulls[1] = sha256 == (Datum) 0;
@@ -305,11 +297,9 @@ sg_document_files_write(PG_FUNCTION_ARGS)
 	 * included, is new content, as on insert.
 	 */
 	if (datumIsEqual(row.values[FILE_DATA], old.values[FILE_DATA], false, -1))
-		write_as_owner(&update_file_statement, &row, DatumGetInt64(old.values[FILE_ID]),
-					   &id, &sha256);
+		write_as_owner(&update_file_statement, &row, &id, &sha256);
 	else
-		write_as_owner(&replace_file_statement, &row, DatumGetInt64(old.values[FILE_ID]),
-					   &id, &sha256);
+		write_as_owner(&replace_file_statement, &row, &id, &sha256);
 	values[0] = Int64GetDatum(id);
 	values[1] = sha256;
 	nulls[1] = sha256 == (Datum) 0;

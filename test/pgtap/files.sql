@@ -6,7 +6,7 @@
 BEGIN;
 \ir ../fixtures/tap_setup.sql
 
-SELECT plan(74);
+SELECT plan(76);
 \ir ../fixtures/tap_share.sql
 
 -- Ids the checks below use, written as the superuser.
@@ -217,6 +217,11 @@ SELECT is(sg_delete_documents(ARRAY[4::bigint]) + sg_purge_documents(ARRAY[4::bi
 RESET ROLE;
 SELECT is((SELECT count(*)::int FROM samegoal.file_contents WHERE id = pg_temp.id('content_4')), 0,
           'and the content goes with the last reference');
+-- A superuser's DELETE through the view removes the file and, with it, its bytes.
+SELECT results_eq('DELETE FROM samegoal.document_files WHERE id = 4 RETURNING filename',
+                  $$VALUES ('cedar.pdf'::text)$$, 'a superuser deletes Cedar''s own file through document_files');
+SELECT is((SELECT count(*)::int FROM samegoal.file_contents WHERE id = pg_temp.id('cedar_content')), 0,
+          'its content went with it');
 SELECT is((SELECT count(*)::int FROM samegoal.file_contents c
             WHERE NOT EXISTS (SELECT FROM samegoal.files f WHERE f.content_id = c.id)), 0,
           'no content is left that no file refers to');
